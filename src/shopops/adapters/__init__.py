@@ -1,0 +1,1 @@
+"""Ports with real and sandbox implementations (payment gateway, carrier, notifier)."""

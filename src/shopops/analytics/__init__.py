@@ -1,0 +1,1 @@
+"""Read side: columnar store, metrics, segments, cohorts, lifetime value."""

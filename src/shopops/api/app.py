@@ -1,0 +1,58 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from shopops import __version__
+from shopops.api.errors import install_error_handlers
+from shopops.api.middleware import IdempotencyMiddleware, RequestIdMiddleware
+from shopops.api.routes import access, governance, health
+from shopops.bootstrap import Container, build
+
+API_PREFIX = "/v1"
+
+OPENAPI_DESCRIPTION = """
+The shopops operations API.
+
+* **Authentication**: `Authorization: Bearer <token>` with a scoped API token
+  (create one with `POST /v1/tokens`), or the console session cookie from
+  `POST /v1/auth/login` (then send `X-CSRF-Token` on unsafe requests).
+* **Errors** are `application/problem+json` (RFC 9457) with a stable `code`;
+  validation errors list every field in `errors`.
+* **Pagination**: list endpoints return `{items, next_cursor}`; pass `cursor`.
+* **Idempotency**: send `Idempotency-Key` on creating POSTs; a retry with the
+  same key and body returns the first response.
+"""
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    owns_container = container is None
+    app_container = container or build()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_container:
+            app_container.dispose()
+
+    app = FastAPI(
+        title="shopops",
+        version=__version__,
+        description=OPENAPI_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.container = app_container
+    install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+
+    app.include_router(health.router)
+    v1 = APIRouter(prefix=API_PREFIX)
+    for router in (access.router, governance.router):
+        v1.include_router(router)
+    app.include_router(v1)
+    return app

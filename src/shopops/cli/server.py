@@ -1,0 +1,83 @@
+"""serve, db, worker."""
+
+from __future__ import annotations
+
+import signal
+import time
+from types import FrameType
+
+import typer
+import uvicorn
+
+from shopops.cli.context import console, state
+from shopops.db import migrate
+from shopops.kernel.logs import configure_logging
+
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    migrate.upgrade(state.container.engine, revision)
+    console.print(f"database at {migrate.current_revision(state.container.engine)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the applied revision."""
+    console.print(migrate.current_revision(state.container.engine) or "(empty database)")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (PostgreSQL only)."),
+) -> None:
+    """Serve the API (and console) with uvicorn."""
+    configure_logging()
+    settings = state.container.settings
+    if workers > 1 and settings.is_sqlite:
+        raise typer.BadParameter("several workers need PostgreSQL", param_hint="--workers")
+    console.print(f"shopops on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "shopops.api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=True,
+    )
+
+
+def worker(
+    once: bool = typer.Option(False, help="Drain what is ready, then exit."),
+    worker_id: str | None = typer.Option(None, help="Name for this worker's leases."),
+    batch: int = typer.Option(50, min=1, help="Deliveries claimed per round."),
+) -> None:
+    """Run the outbox relay (event handlers, webhooks) until stopped."""
+    configure_logging()
+    relay = state.container.make_relay(worker_id)
+    stopping = False
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    console.print(f"worker {relay.worker_id} started")
+    poll = state.container.settings.worker_poll_seconds
+    while not stopping:
+        processed = relay.run_once(batch)
+        if once and processed == 0:
+            break
+        if processed == 0:
+            time.sleep(poll)
+    console.print(f"worker {relay.worker_id} stopped")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+    app.command("serve")(serve)
+    app.command("worker")(worker)

@@ -1,0 +1,80 @@
+"""Typed settings, read from the environment with the ``SHOPOPS_`` prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-secret-key-change-me-in-production"
+DEV_PII_KEY = "dev-pii-key-change-me-in-production"
+DEFAULT_DATABASE_URL = "sqlite:///var/shopops.db"
+
+
+class InsecureSettings(RuntimeError):
+    """Raised when production mode is asked to start with development secrets."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOPOPS_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    database_echo: bool = False
+    database_pool_size: int = Field(default=10, ge=1)
+
+    secret_key: str = DEV_SECRET_KEY
+    pii_key: str = DEV_PII_KEY
+
+    # Outbox: inline drains after each commit in-process (development, tests);
+    # production leaves it to ``shopops worker``.
+    outbox_inline: bool | None = None
+    outbox_max_attempts: int = Field(default=5, ge=1)
+    outbox_backoff_seconds: float = Field(default=2.0, gt=0)
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+
+    session_ttl_minutes: int = Field(default=8 * 60, ge=1)
+    session_cookie_name: str = "shopops_session"
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=15 * 60, ge=1)
+
+    store_timezone: str = "UTC"
+    default_currency: str = "USD"
+    idempotency_ttl_hours: int = Field(default=24, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> Settings:
+        if self.env == "production":
+            weak = [
+                name
+                for name, value, default in (
+                    ("SHOPOPS_SECRET_KEY", self.secret_key, DEV_SECRET_KEY),
+                    ("SHOPOPS_PII_KEY", self.pii_key, DEV_PII_KEY),
+                )
+                if value == default or len(value) < 32
+            ]
+            if weak:
+                raise InsecureSettings(
+                    "production mode refuses default or short secrets: set "
+                    + ", ".join(weak)
+                    + " to random values of at least 32 characters"
+                )
+        return self
+
+    @property
+    def drains_inline(self) -> bool:
+        if self.outbox_inline is not None:
+            return self.outbox_inline
+        return self.env != "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Staff web console (server-rendered, htmx)."""

@@ -1,0 +1,1 @@
+"""Persistence foundations: declarative base, column types, engine, outbox tables."""

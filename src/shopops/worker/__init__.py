@@ -1,0 +1,1 @@
+"""Outbox relay process and scheduled jobs (`shopops worker`)."""

@@ -1,0 +1,229 @@
+"""Shared fixtures: a real database (SQLite or PostgreSQL), a container, API clients.
+
+Choose the database with ``--db sqlite`` (default) or ``--db postgresql``; the
+PostgreSQL server URL comes from ``SHOPOPS_TEST_PG_URL``. Each xdist worker gets
+its own database; every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+
+from shopops.api.app import create_app
+from shopops.auth.models import User
+from shopops.auth.permissions import Permission, Role, permissions_for
+from shopops.auth.principal import actor_for_user
+from shopops.bootstrap import Container, build, metadata
+from shopops.config import Settings
+from shopops.contexts import access
+from shopops.kernel.events import Actor
+from shopops.relay import HandlerRegistry
+
+PG_SERVER_URL = os.environ.get(
+    "SHOPOPS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+TEST_PASSWORD = "correct horse battery"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        default=os.environ.get("SHOPOPS_TEST_DB", "sqlite"),
+        choices=["sqlite", "postgresql"],
+        help="database to test against",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres_only: needs PostgreSQL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--db") == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL-only; run with --db postgresql")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--db"))
+
+
+def _worker_name() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def database_url(db_kind: str) -> Iterator[str]:
+    if db_kind == "sqlite":
+        directory = Path(tempfile.mkdtemp(prefix="shopops-test-"))
+        yield f"sqlite:///{directory / 'test.db'}"
+        return
+    name = f"shopops_test_{_worker_name()}"
+    admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = PG_SERVER_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "database_url": database_url,
+        "secret_key": "test-secret-key-0123456789abcdef0123",
+        "pii_key": "test-pii-key-0123456789abcdef012345",
+        "outbox_backoff_seconds": 0.01,
+        "outbox_max_attempts": 3,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def schema_engine(database_url: str) -> Iterator[Engine]:
+    container = build(make_settings(database_url))
+    metadata.create_all(container.engine)
+    yield container.engine
+    container.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
+        else:
+            for table in tables:
+                connection.execute(text(f'DELETE FROM "{table}"'))
+
+
+ContainerFactory = Callable[..., Container]
+
+
+@pytest.fixture
+def make_container(database_url: str, schema_engine: Engine) -> Iterator[ContainerFactory]:
+    """Build extra containers (other settings, extra handlers) on the test database."""
+    built: list[Container] = []
+
+    def factory(
+        *,
+        extra_handlers: Callable[[HandlerRegistry], None] | None = None,
+        clock: object = None,
+        **overrides: object,
+    ) -> Container:
+        container = build(
+            make_settings(database_url, **overrides), extra_handlers=extra_handlers, clock=clock
+        )  # type: ignore[arg-type]
+        built.append(container)
+        return container
+
+    yield factory
+    for container in built:
+        container.dispose()
+    _truncate(schema_engine)
+
+
+@pytest.fixture
+def container(make_container: ContainerFactory) -> Container:
+    return make_container()
+
+
+@pytest.fixture
+def system_actor() -> Actor:
+    return Actor.system("test")
+
+
+@dataclass
+class Staff:
+    user: User
+    actor: Actor
+    token: str
+
+
+StaffFactory = Callable[[Role | str], Staff]
+
+
+@pytest.fixture
+def make_staff(container: Container) -> StaffFactory:
+    """Creates a user of a role and an API token carrying all that role's permissions."""
+    counter = {"n": 0}
+
+    def factory(role: Role | str) -> Staff:
+        counter["n"] += 1
+        role = Role(role)
+        with container.uow(Actor.system("test")) as uow:
+            user = access.create_user(
+                uow,
+                access.CreateUser(
+                    f"{role.value}{counter['n']}@staff.example.com",
+                    f"{role.value} {counter['n']}",
+                    role.value,
+                    TEST_PASSWORD,
+                ),
+            )
+            uow.commit()
+        actor = actor_for_user(user)
+        with container.uow(actor) as uow:
+            issued = access.issue_token(
+                uow, access.IssueToken("test", tuple(sorted(str(p) for p in permissions_for(role))))
+            )
+            uow.commit()
+        return Staff(user, actor, issued.secret)
+
+    return factory
+
+
+@pytest.fixture
+def app_client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container)) as client:
+        yield client
+
+
+ClientFactory = Callable[[Role | str], TestClient]
+
+
+@pytest.fixture
+def client_as(container: Container, make_staff: StaffFactory) -> Iterator[ClientFactory]:
+    """An API client authenticated with a token for a fresh user of the given role."""
+    clients: list[TestClient] = []
+
+    def factory(role: Role | str) -> TestClient:
+        staff = make_staff(role)
+        client = TestClient(
+            create_app(container), headers={"Authorization": f"Bearer {staff.token}"}
+        )
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def owner_client(client_as: ClientFactory) -> TestClient:
+    return client_as(Role.OWNER)
+
+
+ALL_PERMISSIONS = frozenset(str(p) for p in Permission)
