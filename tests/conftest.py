@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -70,7 +71,8 @@ def database_url(db_kind: str) -> Iterator[str]:
         directory = Path(tempfile.mkdtemp(prefix="shopops-test-"))
         yield f"sqlite:///{directory / 'test.db'}"
         return
-    name = f"shopops_test_{_worker_name()}"
+    # The pid keeps concurrent test runs on one server from dropping each other's database.
+    name = f"shopops_test_{_worker_name()}_{os.getpid()}"
     admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -183,11 +185,7 @@ def make_staff(container: Container) -> StaffFactory:
             )
             uow.commit()
         actor = actor_for_user(user)
-        with container.uow(actor) as uow:
-            issued = access.issue_token(
-                uow, access.IssueToken("test", tuple(sorted(str(p) for p in permissions_for(role))))
-            )
-            uow.commit()
+        issued = _issue_role_token(container, actor, role)
         return Staff(user, actor, issued.secret)
 
     return factory
@@ -227,3 +225,124 @@ def owner_client(client_as: ClientFactory) -> TestClient:
 
 
 ALL_PERMISSIONS = frozenset(str(p) for p in Permission)
+
+
+# --- Helpers for tests that build their own container (other settings, a FrozenClock) ---
+
+_staff_numbers = iter(range(1, 1_000_000))
+
+
+def create_staff(container: Container, role: Role | str, *, email: str | None = None) -> Staff:
+    """Like ``make_staff`` but on any container: a user of ``role`` and a full-role API token."""
+    role = Role(role)
+    number = next(_staff_numbers)
+    with container.uow(Actor.system("test")) as uow:
+        user = access.create_user(
+            uow,
+            access.CreateUser(
+                email or f"{role.value}.{number}@staff.example.com",
+                f"{role.value} {number}",
+                role.value,
+                TEST_PASSWORD,
+            ),
+        )
+        uow.commit()
+    actor = actor_for_user(user)
+    issued = _issue_role_token(container, actor, role)
+    return Staff(user, actor, issued.secret)
+
+
+def _issue_role_token(container: Container, actor: Actor, role: Role) -> access.IssuedToken:
+    """A token scoped to every permission of ``role``, for the user behind ``actor``.
+
+    Only roles holding ``tokens.manage`` may issue tokens, so the test issues it
+    with that one permission added; the token still grants no more than the
+    user's role (scopes are intersected with the role at every request).
+    """
+    issuer = replace(actor, permissions=actor.permissions | {str(Permission.TOKENS_MANAGE)})
+    with container.uow(issuer) as uow:
+        issued = access.issue_token(
+            uow, access.IssueToken("test", tuple(sorted(str(p) for p in permissions_for(role))))
+        )
+        uow.commit()
+    return issued
+
+
+@pytest.fixture
+def staff_on() -> Callable[..., Staff]:
+    """``staff_on(container, role, email=None)``: see ``create_staff``."""
+    return create_staff
+
+
+ClientOn = Callable[..., TestClient]
+
+
+@pytest.fixture
+def client_on() -> Iterator[ClientOn]:
+    """``client_on(container, token=None, raise_server_exceptions=True)``: an API client."""
+    clients: list[TestClient] = []
+
+    def factory(
+        container: Container, token: str | None = None, *, raise_server_exceptions: bool = True
+    ) -> TestClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        client = TestClient(
+            create_app(container),
+            headers=headers,
+            raise_server_exceptions=raise_server_exceptions,
+        )
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+CliInvoke = Callable[..., "CliResult"]
+
+
+@pytest.fixture
+def cli() -> Iterator[CliInvoke]:
+    """``cli(container, "outbox", "list", ...)`` runs the `shopops` CLI against ``container``.
+
+    The CLI's module-level state is pointed at the container for the call and
+    restored afterwards. Domain errors are left in ``result.exception``. (Imported
+    here, not at the top, so a broken CLI module fails only the tests that use it.)
+    """
+    from typer.testing import CliRunner
+
+    from shopops.cli.context import state as cli_state
+    from shopops.cli.main import app as cli_app
+
+    runner = CliRunner()
+    saved = (cli_state._container, cli_state.acting_as)
+
+    def invoke(container: Container, *args: str) -> CliResult:
+        cli_state.use(container)
+        return runner.invoke(cli_app, list(args))
+
+    yield invoke
+    cli_state._container, cli_state.acting_as = saved
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """Cheap argon2id parameters in tests (the defaults cost ~0.1-0.4 s per hash here).
+
+    Still argon2id, still verified the same way: the parameters travel in the hash.
+    """
+    from argon2 import PasswordHasher
+
+    from shopops.auth import secrets as auth_secrets
+
+    production = auth_secrets._hasher, auth_secrets._DUMMY_HASH
+    auth_secrets._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    auth_secrets._DUMMY_HASH = auth_secrets._hasher.hash("not-a-real-password")
+    yield
+    auth_secrets._hasher, auth_secrets._DUMMY_HASH = production
+
+
+if TYPE_CHECKING:
+    from click.testing import Result as CliResult

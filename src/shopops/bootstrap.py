@@ -2,23 +2,70 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopops import models
+from shopops.adapters.carriers import Carrier, make_carrier
+from shopops.adapters.payments import PaymentGateway, gateway_from_settings
+from shopops.batching import GroupCommitter
 from shopops.config import Settings, get_settings
+from shopops.contexts import fulfilment, inventory, orders, returns, webhooks
 from shopops.db.engine import make_engine, make_session_factory
+from shopops.kernel.errors import DomainError
 from shopops.kernel.events import Actor
 from shopops.kernel.pii import PiiCipher
 from shopops.kernel.time import Clock, SystemClock
 from shopops.relay import HandlerRegistry, OutboxRelay
+from shopops.scheduler import Job, Scheduler
 from shopops.uow import UnitOfWork
 
+UowJob = Callable[[UnitOfWork], object]
+
+# (name, period, use case run in its own unit of work as the system)
+SCHEDULED_JOBS: list[tuple[str, timedelta, UowJob]] = [
+    (
+        "inventory.release_expired_reservations",
+        timedelta(minutes=1),
+        lambda uow: inventory.release_expired(uow),
+    ),
+    ("orders.close_unpaid", timedelta(minutes=1), lambda uow: orders.close_unpaid(uow)),
+    (
+        "fulfilment.complete_delivered",
+        timedelta(hours=1),
+        lambda uow: fulfilment.complete_delivered(uow),
+    ),
+]
+
+# Jobs that call an outside service (carrier, gateway) get the container and open their own
+# short units of work around the call, so that no network call happens inside a transaction.
+CONTAINER_JOBS: list[tuple[str, timedelta, Callable[[Container], object]]] = [
+    (
+        "fulfilment.poll_tracking",
+        timedelta(minutes=10),
+        lambda c: fulfilment.poll_tracking(
+            partial(c.uow, Actor.system("job:fulfilment.poll_tracking")), c.carrier
+        ),
+    ),
+    (
+        "payments.retry_stuck_refunds",
+        timedelta(minutes=1),
+        lambda c: orders.retry_stuck_refunds(
+            partial(c.uow, Actor.system("job:payments.retry_stuck_refunds")), c.payment_gateway
+        ),
+    ),
+]
+
 # Each context with event handlers exposes ``register(registry)`` in its handlers.py.
-HANDLER_REGISTRATIONS: list[Callable[[HandlerRegistry], None]] = []
+HANDLER_REGISTRATIONS: list[Callable[[HandlerRegistry], None]] = [
+    webhooks.register_handlers,
+    returns.register_handlers,
+]
 
 
 metadata = models.Base.metadata
@@ -33,9 +80,52 @@ class Container:
     pii: PiiCipher
     handlers: HandlerRegistry
     relay: OutboxRelay = field(init=False)
+    carrier: Carrier = field(init=False)
+    payment_gateway: PaymentGateway = field(init=False)
+    _order_placer: GroupCommitter[orders.PlacementRequest, orders.PlacedOrder] | None = field(
+        init=False, default=None
+    )
 
     def __post_init__(self) -> None:
         self.relay = self.make_relay()
+        self.carrier = make_carrier(
+            self.settings.carrier_backend,
+            production=self.settings.env == "production",
+            clock=self.clock,
+        )
+        self.payment_gateway = gateway_from_settings(self.settings, self.clock)
+
+    def make_scheduler(self, owner: str) -> Scheduler:
+        scheduler = Scheduler(self.session_factory, self.clock, owner)
+        for name, every, use_case in SCHEDULED_JOBS:
+            scheduler.add(Job(name, every, self._job_runner(name, use_case)))
+        for name, every, container_job in CONTAINER_JOBS:
+            scheduler.add(Job(name, every, partial(container_job, self)))
+        return scheduler
+
+    def _job_runner(self, name: str, use_case: UowJob) -> Callable[[], object]:
+        def run() -> object:
+            with self.uow(Actor.system(f"job:{name}")) as uow:
+                result = use_case(uow)
+                uow.commit()
+                return result
+
+        return run
+
+    @property
+    def order_placer(self) -> GroupCommitter[orders.PlacementRequest, orders.PlacedOrder]:
+        """Concurrent checkouts share transactions (see ``shopops.batching``)."""
+        if self._order_placer is None:
+            self._order_placer = GroupCommitter(self._place_batch, name="order-placer")
+        return self._order_placer
+
+    def _place_batch(
+        self, requests: Sequence[orders.PlacementRequest]
+    ) -> list[orders.PlacedOrder | DomainError]:
+        with self.uow(Actor.system("checkout")) as uow:
+            results = orders.place_orders(uow, requests)
+            uow.commit()
+        return results
 
     def make_relay(self, worker_id: str | None = None) -> OutboxRelay:
         return OutboxRelay(
@@ -68,6 +158,8 @@ class Container:
         self.relay.drain()
 
     def dispose(self) -> None:
+        if self._order_placer is not None:
+            self._order_placer.close()
         self.engine.dispose()
 
 

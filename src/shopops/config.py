@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-secret-key-change-me-in-production"
 DEV_PII_KEY = "dev-pii-key-change-me-in-production"
+DEV_PAYMENT_GATEWAY_SECRET = "dev-payment-gateway-secret-change-me"
 DEFAULT_DATABASE_URL = "sqlite:///var/shopops.db"
 
 
@@ -27,6 +28,8 @@ class Settings(BaseSettings):
 
     secret_key: str = DEV_SECRET_KEY
     pii_key: str = DEV_PII_KEY
+    # Signs the payment gateway's notifications (HMAC-SHA256); shared with the gateway.
+    payment_gateway_secret: str = DEV_PAYMENT_GATEWAY_SECRET
 
     # Outbox: inline drains after each commit in-process (development, tests);
     # production leaves it to ``shopops worker``.
@@ -41,6 +44,13 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
 
+    payment_window_minutes: int = Field(default=30, ge=1)
+    ship_within_hours: int = Field(default=48, ge=1)
+    deliver_within_days: int = Field(default=5, ge=1)
+    complete_after_days: int = Field(default=7, ge=1)
+    # Carrier integration: unset means the sandbox, except in production (manual entry only).
+    carrier_backend: Literal["sandbox", "manual"] | None = None
+
     store_timezone: str = "UTC"
     default_currency: str = "USD"
     idempotency_ttl_hours: int = Field(default=24, ge=1)
@@ -53,6 +63,11 @@ class Settings(BaseSettings):
                 for name, value, default in (
                     ("SHOPOPS_SECRET_KEY", self.secret_key, DEV_SECRET_KEY),
                     ("SHOPOPS_PII_KEY", self.pii_key, DEV_PII_KEY),
+                    (
+                        "SHOPOPS_PAYMENT_GATEWAY_SECRET",
+                        self.payment_gateway_secret,
+                        DEV_PAYMENT_GATEWAY_SECRET,
+                    ),
                 )
                 if value == default or len(value) < 32
             ]

@@ -2,8 +2,19 @@
 
 from shopops.audit.models import AuditEntry
 from shopops.auth.models import ApiToken, ConsoleSession, LoginAttempt, User
+
+# Context models register themselves on Base.metadata when their module is imported.
+from shopops.contexts.catalog import models as catalog_models
+from shopops.contexts.customers import models as customers_models
+from shopops.contexts.fulfilment import models as fulfilment_models
+from shopops.contexts.inventory import models as inventory_models
+from shopops.contexts.orders import models as orders_models
+from shopops.contexts.payments import models as payments_models
+from shopops.contexts.returns import models as returns_models
+from shopops.contexts.webhooks import models as webhooks_models
 from shopops.db.base import Base
 from shopops.db.idempotency import IdempotencyRecord
+from shopops.db.jobs import ScheduledJob
 from shopops.db.outbox import OutboxDelivery, OutboxEvent
 
 __all__ = [
@@ -15,5 +26,14 @@ __all__ = [
     "LoginAttempt",
     "OutboxDelivery",
     "OutboxEvent",
+    "ScheduledJob",
     "User",
+    "catalog_models",
+    "customers_models",
+    "fulfilment_models",
+    "inventory_models",
+    "orders_models",
+    "payments_models",
+    "returns_models",
+    "webhooks_models",
 ]

@@ -60,10 +60,13 @@ class HandlerRegistry:
             self._subscriptions.setdefault(event_type, []).append(name)
 
     def handler_names_for(self, event_type: str) -> list[str]:
-        return [
+        # Each handler once, even if subscribed to the type and to "*": one delivery per
+        # (event, handler) is also what the outbox's unique constraint demands.
+        names = [
             *self._subscriptions.get(event_type, []),
             *self._subscriptions.get(ALL_EVENTS, []),
         ]
+        return list(dict.fromkeys(names))
 
     def get(self, name: str) -> Handler | None:
         return self._handlers.get(name)
@@ -135,6 +138,10 @@ class OutboxRelay:
             if row is None:
                 return "missing"
             delivery, event_row = row
+            if delivery.status != DeliveryStatus.PENDING or delivery.lease_owner != self.worker_id:
+                # Done, dead, never claimed, or re-claimed by another worker after our
+                # lease expired: running the handler now would repeat its side effects.
+                return "lease_lost"
             handler_name = delivery.handler
             event = DeliveredEvent(
                 id=event_row.id,
@@ -236,7 +243,7 @@ def list_deliveries(
         stmt = stmt.where(OutboxDelivery.handler == handler)
     if after_id is not None:
         stmt = stmt.where(OutboxDelivery.id > after_id)
-    return [(d, e) for d, e in session.execute(stmt).tuples()]
+    return [(d, e) for d, e in session.execute(stmt)]
 
 
 def retry_dead_letter(uow: UnitOfWork, delivery_id: int) -> OutboxDelivery:

@@ -9,14 +9,16 @@ development and tests) runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from shopops.audit import record_entry
+from shopops.audit import AuditEntry, entry_row
+from shopops.db.bulk import insert_rows, reserve_ids
 from shopops.db.outbox import OutboxDelivery, OutboxEvent
 from shopops.kernel.errors import PermissionDenied
 from shopops.kernel.events import Actor, Event
@@ -47,7 +49,9 @@ class UnitOfWork:
         self.request_id = request_id
         self._subscribers = subscribers
         self._on_commit = on_commit
-        self._events: list[Event] = []
+        self._events: list[tuple[Event, str, str | None]] = []
+        self._audit_rows: list[dict[str, Any]] = []
+        self._flushed_events = 0
         self._session: Session | None = None
         self.committed_events = 0
 
@@ -60,6 +64,8 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = self._session_factory()
         self._events = []
+        self._audit_rows = []
+        self._flushed_events = 0
         return self
 
     def __exit__(
@@ -87,7 +93,17 @@ class UnitOfWork:
             )
 
     def emit(self, event: Event) -> None:
-        self._events.append(event)
+        self._events.append((event, self.actor.label, self.request_id))
+
+    @contextmanager
+    def acting_as(self, actor: Actor, request_id: str | None = None) -> Iterator[None]:
+        """Record what follows under another principal (one batch, many callers)."""
+        saved = self.actor, self.request_id
+        self.actor, self.request_id = actor, request_id
+        try:
+            yield
+        finally:
+            self.actor, self.request_id = saved
 
     def audit(
         self,
@@ -98,46 +114,73 @@ class UnitOfWork:
         before: Mapping[str, Any] | None = None,
         after: Mapping[str, Any] | None = None,
     ) -> None:
-        record_entry(
-            self.session,
-            actor=self.actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            before=before,
-            after=after,
-            request_id=self.request_id,
-            occurred_at=self.now(),
-        )
-
-    def _write_outbox(self) -> int:
-        if not self._events:
-            return 0
-        session = self.session
-        rows: list[tuple[OutboxEvent, Sequence[str]]] = []
-        for event in self._events:
-            row = OutboxEvent(
-                event_type=event.event_type,
-                aggregate_type=event.aggregate,
-                aggregate_id=event.aggregate_id,
-                payload=event.payload(),
-                actor=self.actor.label,
+        self._audit_rows.append(
+            entry_row(
+                actor=self.actor,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                before=before,
+                after=after,
                 request_id=self.request_id,
                 occurred_at=self.now(),
             )
-            session.add(row)
-            rows.append((row, self._subscribers(event.event_type)))
-        session.flush()
+        )
+
+    def _write_outbox(self) -> int:
+        """Events and their handler deliveries, in bulk, inside the current transaction."""
+        if not self._events:
+            return 0
+        session = self.session
         now = self.now()
-        for row, handlers in rows:
-            for handler in handlers:
-                session.add(OutboxDelivery(event_id=row.id, handler=handler, next_attempt_at=now))
+        ids = reserve_ids(session, OutboxEvent.__table__, len(self._events))  # type: ignore[arg-type]
+        event_rows: list[dict[str, Any]] = []
+        delivery_rows: list[dict[str, Any]] = []
+        for event_id, (event, actor_label, request_id) in zip(ids, self._events, strict=True):
+            event_rows.append(
+                {
+                    "id": event_id,
+                    "event_type": event.event_type,
+                    "aggregate_type": event.aggregate,
+                    "aggregate_id": event.aggregate_id,
+                    "payload": event.payload(),
+                    "actor": actor_label,
+                    "request_id": request_id,
+                    "occurred_at": now,
+                }
+            )
+            delivery_rows.extend(
+                {
+                    "event_id": event_id,
+                    "handler": handler,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for handler in self._subscribers(event.event_type)
+            )
+        insert_rows(session, OutboxEvent.__table__, event_rows)  # type: ignore[arg-type]
+        insert_rows(session, OutboxDelivery.__table__, delivery_rows)  # type: ignore[arg-type]
         count = len(self._events)
         self._events = []
         return count
 
+    def flush(self) -> None:
+        """Write pending changes, audit rows and events into the open transaction now.
+
+        Long use cases (bulk imports) call this between batches so memory stays
+        flat; nothing is committed, and a rollback still discards all of it.
+        """
+        self.session.flush()
+        if self._audit_rows:
+            insert_rows(self.session, AuditEntry.__table__, self._audit_rows)  # type: ignore[arg-type]
+            self._audit_rows = []
+        self._flushed_events += self._write_outbox()
+
     def commit(self) -> None:
-        written = self._write_outbox()
+        self.flush()
+        written, self._flushed_events = self._flushed_events, 0
         self.session.commit()
         self.committed_events += written
         if self._on_commit is not None:
@@ -145,6 +188,8 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self._events = []
+        self._audit_rows = []
+        self._flushed_events = 0
         self.session.rollback()
 
 

@@ -11,6 +11,14 @@ from shopops import __version__
 from shopops.api.errors import install_error_handlers
 from shopops.api.middleware import IdempotencyMiddleware, RequestIdMiddleware
 from shopops.api.routes import access, governance, health
+from shopops.api.routes import catalog as catalog_api
+from shopops.api.routes import customers as customers_routes
+from shopops.api.routes import fulfilment as fulfilment_routes
+from shopops.api.routes import inventory as inventory_routes
+from shopops.api.routes import orders as orders_routes
+from shopops.api.routes import payments as payments_routes
+from shopops.api.routes import returns as returns_routes
+from shopops.api.routes import webhooks as webhooks_routes
 from shopops.bootstrap import Container, build
 
 API_PREFIX = "/v1"
@@ -52,7 +60,18 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     app.include_router(health.router)
     v1 = APIRouter(prefix=API_PREFIX)
-    for router in (access.router, governance.router):
+    for router in (
+        access.router,
+        governance.router,
+        customers_routes.router,
+        catalog_api.router,
+        inventory_routes.router,
+        orders_routes.router,
+    ):
         v1.include_router(router)
+    v1.include_router(webhooks_routes.router)
+    v1.include_router(fulfilment_routes.router)
+    v1.include_router(payments_routes.router)
+    v1.include_router(returns_routes.router)
     app.include_router(v1)
     return app

@@ -17,6 +17,7 @@ from shopops.kernel.errors import (
     PermissionDenied,
     RateLimited,
     Unauthenticated,
+    Unavailable,
     Unprocessable,
     ValidationFailed,
 )
@@ -31,6 +32,7 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (Unauthenticated, 401),
     (PermissionDenied, 403),
     (RateLimited, 429),
+    (Unavailable, 503),
 ]
 
 _TITLES = {
@@ -45,6 +47,7 @@ _TITLES = {
     422: "Unprocessable Content",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 

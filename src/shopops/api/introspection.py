@@ -20,18 +20,20 @@ class EndpointGuard:
 
 
 def _guards(dependant: Dependant) -> tuple[tuple[str, ...] | None, str | None]:
-    permissions: tuple[str, ...] | None = None
+    """Every permission any guard in the dependency tree requires (None: no guard at all)."""
+    permissions: set[str] | None = None
     public_reason: str | None = None
     for sub in dependant.dependencies:
         call: Any = sub.call
         if hasattr(call, "required_permissions"):
-            permissions = tuple(str(p) for p in call.required_permissions)
+            permissions = (permissions or set()) | {str(p) for p in call.required_permissions}
         if hasattr(call, "public_reason"):
-            public_reason = str(call.public_reason)
+            public_reason = public_reason or str(call.public_reason)
         nested_permissions, nested_public = _guards(sub)
-        permissions = permissions if permissions is not None else nested_permissions
+        if nested_permissions is not None:
+            permissions = (permissions or set()) | set(nested_permissions)
         public_reason = public_reason or nested_public
-    return permissions, public_reason
+    return (None if permissions is None else tuple(sorted(permissions))), public_reason
 
 
 def iter_endpoints(app: FastAPI) -> Iterator[EndpointGuard]:

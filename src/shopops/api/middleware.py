@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import uuid
 from datetime import timedelta
@@ -19,6 +20,8 @@ from shopops.api.errors import problem
 from shopops.bootstrap import Container
 from shopops.db.idempotency import IdempotencyRecord
 from shopops.kernel.logs import request_id_var
+
+log = logging.getLogger("shopops.api")
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -37,8 +40,12 @@ class RequestIdMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
 
+        response_started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                 message["headers"] = headers
@@ -46,6 +53,18 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here, not by Starlette's outermost error middleware, so that the
+            # 500 carries the request id and the traceback is logged under it.
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if not response_started:
+                await problem(
+                    Request(scope),
+                    500,
+                    "internal_error",
+                    "an unexpected error occurred; it was logged",
+                )(scope, receive, send_with_id)
+            raise  # the server (and TestClient) still see the exception
         finally:
             request_id_var.reset(token)
 
@@ -150,7 +169,9 @@ def _begin(
             if existing.status_code is None:
                 return "in_progress"
             return Response(
-                content=existing.response_body or b"",
+                content=container.pii.decrypt_bytes(existing.response_body)
+                if existing.response_body
+                else b"",
                 status_code=existing.status_code,
                 media_type=existing.content_type,
                 headers={"Idempotent-Replayed": "true"},
@@ -182,7 +203,8 @@ def _finish(container: Container, principal: str, key: str, captured: dict[str, 
             record = session.scalars(select(IdempotencyRecord).where(*where)).one()
             content_type = dict(captured["headers"]).get(b"content-type", b"").decode("latin-1")
             record.status_code = status
-            record.response_body = captured["body"]
+            # Sealed: a stored response may hold personal data (a customer, an address).
+            record.response_body = container.pii.encrypt_bytes(captured["body"])
             record.content_type = content_type or None
             record.completed_at = container.clock.now()
         session.commit()

@@ -26,8 +26,7 @@ def diff_fields(
     return changed
 
 
-def record_entry(
-    session: Session,
+def entry_row(
     *,
     actor: Actor,
     action: str,
@@ -37,20 +36,19 @@ def record_entry(
     after: Mapping[str, Any] | None,
     request_id: str | None,
     occurred_at: datetime,
-) -> AuditEntry:
-    entry = AuditEntry(
-        occurred_at=occurred_at,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        changes=diff_fields(before, after),
-        request_id=request_id,
-    )
-    session.add(entry)
-    return entry
+) -> dict[str, Any]:
+    """One audit row, ready for a bulk insert at commit."""
+    return {
+        "occurred_at": occurred_at,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "changes": diff_fields(before, after),
+        "request_id": request_id,
+    }
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,8 @@ def outbox_list(
     fmt: OutputFormat = typer.Option(OutputFormat.TABLE, "--format"),
 ) -> None:
     """List outbox deliveries (`--status dead` for dead letters)."""
+    if not state.actor().can("outbox.read"):
+        raise PermissionDenied("auth.permission_denied", "needs the 'outbox.read' permission")
     with state.container.session_factory() as session:
         rows = [
             (

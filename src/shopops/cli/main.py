@@ -6,10 +6,19 @@ import sys
 
 import click
 import typer
+from rich.markup import escape
 
-from shopops.cli import governance, server, staff
+from shopops.cli import catalog, governance, server, staff
 from shopops.cli.context import error_console, state
+from shopops.cli.customers import customers_app
+from shopops.cli.demo import demo_app
 from shopops.cli.errors import exit_code_for
+from shopops.cli.fulfilment import shipments_app
+from shopops.cli.inventory import inventory_app
+from shopops.cli.orders import orders_app
+from shopops.cli.payments import payments_app
+from shopops.cli.returns import returns_app
+from shopops.cli.webhooks import webhooks_app
 from shopops.kernel.errors import DomainError
 
 app = typer.Typer(
@@ -34,6 +43,15 @@ app.add_typer(staff.users_app, name="users")
 app.add_typer(staff.tokens_app, name="tokens")
 app.add_typer(governance.audit_app, name="audit")
 app.add_typer(governance.outbox_app, name="outbox")
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(customers_app, name="customers")
+app.add_typer(catalog.catalog_app, name="catalog")
+app.add_typer(inventory_app, name="inventory")
+app.add_typer(orders_app, name="orders")
+app.add_typer(shipments_app, name="shipments")
+app.add_typer(payments_app, name="payments")
+app.add_typer(returns_app, name="returns")
+app.add_typer(demo_app, name="demo")
 
 
 def run() -> None:
@@ -41,18 +59,22 @@ def run() -> None:
     try:
         app(standalone_mode=False)
     except DomainError as error:
-        error_console.print(f"[bold red]error[/] {error.code}: {error.message}")
+        error_console.print(f"[bold red]error[/] {escape(f'{error.code}: {error.message}')}")
         for field_error in error.errors:
             where = f"row {field_error.row}, " if field_error.row is not None else ""
-            error_console.print(
-                f"  - {where}{field_error.field}: {field_error.message} [{field_error.code}]"
-            )
+            line = f"  - {where}{field_error.field}: {field_error.message} [{field_error.code}]"
+            error_console.print(escape(line))  # "[code]" is text, not rich markup
         sys.exit(exit_code_for(error))
     except typer.Exit as exit_:
         sys.exit(exit_.exit_code)
     except typer.Abort:
         error_console.print("aborted")
         sys.exit(1)
-    except click.ClickException as error:
-        error.show()
+    except (click.ClickException, typer.TyperException) as error:
+        # typer >= 0.2x raises its own vendored click exceptions (not click.ClickException)
+        show = getattr(error, "show", None)
+        if show is not None:
+            show()
+        else:
+            error_console.print(escape(str(error)))
         sys.exit(error.exit_code)

@@ -10,6 +10,7 @@ import typer
 import uvicorn
 
 from shopops.cli.context import console, state
+from shopops.contexts import webhooks
 from shopops.db import migrate
 from shopops.kernel.logs import configure_logging
 
@@ -58,6 +59,15 @@ def worker(
     """Run the outbox relay (event handlers, webhooks) until stopped."""
     configure_logging()
     relay = state.container.make_relay(worker_id)
+    scheduler = state.container.make_scheduler(relay.worker_id)
+    container = state.container
+    dispatcher = webhooks.WebhookDispatcher(
+        container.session_factory,
+        container.clock,
+        container.pii,
+        worker_id=relay.worker_id,
+        lease_seconds=container.settings.outbox_lease_seconds,
+    )
     stopping = False
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -69,11 +79,13 @@ def worker(
     console.print(f"worker {relay.worker_id} started")
     poll = state.container.settings.worker_poll_seconds
     while not stopping:
-        processed = relay.run_once(batch)
+        scheduler.run_due()
+        processed = relay.run_once(batch) + dispatcher.run_once(batch)
         if once and processed == 0:
             break
         if processed == 0:
             time.sleep(poll)
+    dispatcher.close()
     console.print(f"worker {relay.worker_id} stopped")
 
 

@@ -26,6 +26,7 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, Any]: JsonDocument,
         list[str]: JsonDocument,
+        list[dict[str, Any]]: JsonDocument,
     }
 
 

@@ -79,6 +79,12 @@ class RateLimited(DomainError):
     default_code = "auth.rate_limited"
 
 
+class Unavailable(DomainError):
+    """An outside service (carrier, payment gateway) failed or timed out; safe to retry later."""
+
+    default_code = "unavailable"
+
+
 class Unprocessable(DomainError):
     """Well-formed but not acceptable (for example an idempotency key reused with another body)."""
 

@@ -30,16 +30,23 @@ class PiiCipher:
     def encrypt(self, plaintext: str | None) -> bytes | None:
         if plaintext is None:
             return None
-        nonce = os.urandom(_NONCE_BYTES)
-        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext.encode(), None)
+        return self.encrypt_bytes(plaintext.encode())
 
     def decrypt(self, token: bytes | None) -> str | None:
         if token is None:
             return None
+        return self.decrypt_bytes(token).decode()
+
+    def encrypt_bytes(self, data: bytes) -> bytes:
+        """Seal arbitrary bytes (e.g. a stored response body that may hold personal data)."""
+        nonce = os.urandom(_NONCE_BYTES)
+        return _VERSION + nonce + self._aead.encrypt(nonce, data, None)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
         if token[:1] != _VERSION:
             raise ValueError("unknown PII ciphertext version")
         nonce, body = token[1 : 1 + _NONCE_BYTES], token[1 + _NONCE_BYTES :]
-        return self._aead.decrypt(nonce, body, None).decode()
+        return self._aead.decrypt(nonce, body, None)
 
     def lookup_hash(self, value: str | None) -> str | None:
         """Deterministic keyed hash for equality lookups (e-mail, phone)."""
@@ -70,7 +77,10 @@ def mask_phone(phone: str | None) -> str | None:
         return phone
     if len(phone) <= 7:
         return phone[:1] + "*" * (len(phone) - 1)
-    return phone[:3] + "****" + phone[-4:]
+    # The stars always stand for at least four hidden characters: "138****5678" for
+    # eleven digits, but "****5678" (not "123****5678", which hid one) for eight.
+    head = min(3, len(phone) - 8)
+    return phone[:head] + "****" + phone[-4:]
 
 
 def mask_name(name: str | None) -> str | None:

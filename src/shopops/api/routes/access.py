@@ -122,10 +122,11 @@ def list_users(
 ) -> Page[UserRead]:
     with context.uow() as uow:
         rows = list(access.list_users(uow, after_id=after_id(cursor), limit=limit + 1))
-    return Page(
-        items=[UserRead.model_validate(u) for u in rows[:limit]],
-        next_cursor=next_cursor_by_id(rows, limit),
-    )
+        # Serialize inside the block: leaving it rolls back, which expires the rows.
+        return Page(
+            items=[UserRead.model_validate(u) for u in rows[:limit]],
+            next_cursor=next_cursor_by_id(rows, limit),
+        )
 
 
 @router.post("/users", response_model=UserRead, status_code=201)

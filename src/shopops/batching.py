@@ -1,0 +1,124 @@
+"""Group commit: many concurrent callers share one transaction.
+
+A hot row (the stock of a flash-sale SKU) admits only one durable transaction
+at a time, so one order per transaction caps throughput at the commit rate.
+``GroupCommitter`` queues concurrent submissions and hands them to ``process``
+in batches from a single thread: one lock, one UPDATE and one commit serve the
+whole batch. Batches grow with load and stay at one item when idle, so a lone
+caller pays no extra latency.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import Generic, TypeVar, cast
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+log = logging.getLogger("shopops.batching")
+
+_STOP = object()
+
+
+class GroupCommitter(Generic[T, R]):
+    def __init__(
+        self,
+        process: Callable[[Sequence[T]], Sequence[R | BaseException]],
+        *,
+        max_batch: int = 256,
+        linger_seconds: float = 0.001,
+        name: str = "group-commit",
+    ) -> None:
+        self._process = process
+        self._max_batch = max_batch
+        self._linger = linger_seconds
+        self._last_size = 0
+        self._queue: queue.SimpleQueue[tuple[T, Future[R]] | object] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._started = False
+        self._lock = threading.Lock()
+        self.batches = 0
+        self.items = 0
+
+    def submit(self, item: T) -> Future[R]:
+        if not self._started:
+            with self._lock:
+                if not self._started:
+                    self._thread.start()
+                    self._started = True
+        future: Future[R] = Future()
+        self._queue.put((item, future))
+        return future
+
+    def close(self) -> None:
+        if self._started:
+            self._queue.put(_STOP)
+            self._thread.join(timeout=10)
+
+    def _take_batch(self) -> tuple[list[tuple[T, Future[R]]], bool]:
+        first = self._queue.get()
+        if first is _STOP:
+            return [], True
+        batch: list[tuple[T, Future[R]]] = [cast(tuple[T, "Future[R]"], first)]
+        stopping = False
+        # Under load, callers answered by the previous batch are about to come back:
+        # wait a moment for them (never longer than the linger) so batches stay full.
+        deadline = time.monotonic() + (self._linger if self._last_size > 1 else 0.0)
+        while len(batch) < self._max_batch:
+            remaining = deadline - time.monotonic()
+            try:
+                following = (
+                    self._queue.get(timeout=remaining)
+                    if remaining > 0
+                    else self._queue.get_nowait()
+                )
+            except queue.Empty:
+                break
+            if following is _STOP:
+                stopping = True
+                break
+            batch.append(cast(tuple[T, "Future[R]"], following))
+        self._last_size = len(batch)
+        return batch, stopping
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch, stopping = self._take_batch()
+            if batch:
+                self._settle(batch)
+
+    def _settle(self, batch: list[tuple[T, Future[R]]]) -> None:
+        # A caller that gave up before we started is skipped; one that has not
+        # cannot cancel any more, so every remaining future gets an answer.
+        batch = [
+            (item, future)
+            for item, future in batch
+            if future.running() or future.set_running_or_notify_cancel()
+        ]
+        if not batch:
+            return
+        items = [item for item, _ in batch]
+        try:
+            results = self._process(items)
+        except BaseException as error:  # the shared transaction failed as a whole
+            if len(batch) == 1:
+                batch[0][1].set_exception(error)
+                return
+            log.warning("batch of %d failed (%s); retrying one by one", len(batch), error)
+            for single in batch:
+                self._settle([single])
+            return
+        self.batches += 1
+        self.items += len(batch)
+        for (_, future), result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)

@@ -1,0 +1,426 @@
+"""Placing orders: validate, snapshot prices, reserve stock, persist — alone or in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from shopops.auth.permissions import Permission
+from shopops.contexts import inventory
+from shopops.contexts.orders import repository
+from shopops.contexts.orders.commands import PlaceOrder
+from shopops.contexts.orders.errors import CHANNELS, OrderError
+from shopops.contexts.orders.events import OrderPlaced
+from shopops.contexts.orders.models import Order, OrderEvent, OrderLine, OrderTag
+from shopops.contexts.orders.repository import SkuSnapshot
+from shopops.contexts.orders.rules import (
+    OrderStatus,
+    new_order_number,
+    risk_flags,
+    value_band,
+)
+from shopops.db.bulk import insert_rows, reserve_ids
+from shopops.kernel.errors import DomainError, FieldErrorCollector, PermissionDenied
+from shopops.kernel.events import Actor
+from shopops.kernel.money import currency_exponent
+from shopops.kernel.pii import normalize_email
+from shopops.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class PreparedOrder:
+    command: PlaceOrder
+    number: str
+    currency: str
+    quantities: dict[str, int]  # merged per SKU, in first-seen order
+    snapshots: dict[str, SkuSnapshot]
+    customer_region: str | None
+
+    @property
+    def subtotal_minor(self) -> int:
+        return sum(self.snapshots[s].price_minor * q for s, q in self.quantities.items())
+
+
+def _validate_shape(command: PlaceOrder, errors: FieldErrorCollector) -> dict[str, int]:
+    quantities: dict[str, int] = {}
+    if not command.lines:
+        errors.add("lines", "validation.required", "an order needs at least one line")
+    for index, line in enumerate(command.lines):
+        if not line.sku.strip():
+            errors.add(f"lines.{index}.sku", "validation.required", "SKU is required")
+        if line.quantity <= 0 or line.quantity > inventory.MAX_QUANTITY:
+            errors.add(
+                f"lines.{index}.quantity",
+                OrderError.INVALID_QUANTITY,
+                f"quantity must be between 1 and {inventory.MAX_QUANTITY:,}",
+            )
+            continue
+        quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
+    for sku, total in quantities.items():
+        if total > inventory.MAX_QUANTITY:
+            errors.add(
+                "lines",
+                OrderError.INVALID_QUANTITY,
+                f"{sku}: total quantity must not exceed {inventory.MAX_QUANTITY:,}",
+            )
+    address = command.shipping_address
+    for name in ("recipient", "line1", "city"):
+        if not str(getattr(address, name) or "").strip():
+            errors.add(f"shipping_address.{name}", OrderError.INVALID_ADDRESS, "required")
+    country = (address.country or "").strip()
+    if len(country) != 2 or not country.isalpha() or not country.isascii():
+        errors.add(
+            "shipping_address.country",
+            OrderError.INVALID_ADDRESS,
+            "use a 2-letter ISO 3166-1 country code, e.g. US, CN",
+        )
+    if address.postal_code is not None and len(address.postal_code.strip()) > 20:
+        errors.add("shipping_address.postal_code", OrderError.INVALID_ADDRESS, "too long")
+    if address.phone is not None:
+        digits = [c for c in address.phone if c.isdigit()]
+        if not 5 <= len(digits) <= 20:
+            errors.add(
+                "shipping_address.phone",
+                OrderError.INVALID_ADDRESS,
+                "a phone number has 5 to 20 digits",
+            )
+    if command.channel not in CHANNELS:
+        errors.add(
+            "channel",
+            OrderError.UNKNOWN_CHANNEL,
+            f"unknown channel; allowed: {', '.join(CHANNELS)}",
+        )
+    if command.customer_id is None and command.guest is None:
+        errors.add(
+            "customer_id",
+            OrderError.CUSTOMER_REQUIRED,
+            "give a customer_id or guest contact details",
+        )
+    if command.guest is not None and "@" not in command.guest.email:
+        errors.add("guest.email", "validation.invalid_email", "not a valid e-mail address")
+    for tag in command.tags:
+        if not tag.strip() or len(tag) > 50:
+            errors.add("tags", "validation.invalid_tag", "tags are 1-50 characters")
+    return quantities
+
+
+def prepare(
+    uow: UnitOfWork, command: PlaceOrder, snapshots: Mapping[str, SkuSnapshot] | None = None
+) -> PreparedOrder:
+    """Everything about an order that needs no lock: validation and price snapshot."""
+    errors = FieldErrorCollector()
+    quantities = _validate_shape(command, errors)
+    if snapshots is None:
+        # Every line's SKU, also those with a bad quantity: they are not "unknown" too.
+        snapshots = repository.snapshot_skus(uow.session, {line.sku for line in command.lines})
+    currencies = set()
+    for index, line in enumerate(command.lines):
+        snapshot = snapshots.get(line.sku)
+        if snapshot is None:
+            errors.add(f"lines.{index}.sku", OrderError.UNKNOWN_SKU, f"unknown SKU '{line.sku}'")
+        elif not snapshot.sellable:
+            errors.add(
+                f"lines.{index}.sku", OrderError.SKU_NOT_FOR_SALE, f"'{line.sku}' is not for sale"
+            )
+        else:
+            currencies.add(snapshot.currency)
+    if len(currencies) > 1:
+        errors.add(
+            "lines",
+            OrderError.MIXED_CURRENCIES,
+            f"lines are priced in several currencies: {', '.join(sorted(currencies))}",
+        )
+    region = None
+    if command.customer_id is not None:
+        exists, region = repository.customer_region(uow.session, command.customer_id)
+        if not exists:
+            errors.add(
+                "customer_id",
+                OrderError.UNKNOWN_CUSTOMER,
+                f"customer {command.customer_id} does not exist",
+            )
+    errors.raise_if_any()
+    return PreparedOrder(
+        command=command,
+        number=new_order_number(uow.now()),
+        currency=currencies.pop(),
+        quantities=quantities,
+        snapshots={sku: snapshots[sku] for sku in quantities},
+        customer_region=region or command.shipping_address.region,
+    )
+
+
+def _reserve_command(uow: UnitOfWork, prepared: PreparedOrder) -> inventory.ReserveStock:
+    window = uow.settings.payment_window_minutes if uow.settings else 30
+    return inventory.ReserveStock(
+        reference=prepared.number,
+        lines=prepared.quantities,
+        customer_region=prepared.customer_region,
+        allow_split=prepared.command.allow_split,
+        expires_in_seconds=window * 60 + 300,  # the close job acts first; expiry is a backstop
+    )
+
+
+def _pricing(prepared: PreparedOrder) -> dict[str, Any]:
+    return {
+        "currency": prepared.currency,
+        "lines": [
+            {
+                "sku": sku,
+                "quantity": q,
+                "unit_price_minor": prepared.snapshots[sku].price_minor,
+                "discounts": [],
+                "total_minor": prepared.snapshots[sku].price_minor * q,
+            }
+            for sku, q in prepared.quantities.items()
+        ],
+        "order_discounts": [],
+        "subtotal_minor": prepared.subtotal_minor,
+        "discount_minor": 0,
+        "shipping_minor": 0,
+        "total_minor": prepared.subtotal_minor,
+    }
+
+
+def _order_values(uow: UnitOfWork, prepared: PreparedOrder) -> dict[str, Any]:
+    """The order row; personal data sealed with the PII key."""
+    command = prepared.command
+    pii = uow.pii
+    address = command.shipping_address
+    guest = command.guest
+    now = uow.now()
+    exponent = currency_exponent(prepared.currency)
+    total = prepared.subtotal_minor
+    window = uow.settings.payment_window_minutes if uow.settings else 30
+    email = normalize_email(guest.email) if guest else None
+    return {
+        "number": prepared.number,
+        "status": OrderStatus.PENDING_PAYMENT,
+        "payment_status": "unpaid",
+        "channel": command.channel,
+        "customer_id": command.customer_id,
+        "guest_email_encrypted": pii.encrypt(email),
+        "guest_email_hash": pii.lookup_hash(email),
+        "guest_phone_encrypted": pii.encrypt(guest.phone) if guest and guest.phone else None,
+        "guest_name_encrypted": pii.encrypt(guest.name) if guest and guest.name else None,
+        "ship_recipient_encrypted": pii.encrypt(address.recipient.strip()),
+        "ship_line1_encrypted": pii.encrypt(address.line1.strip()),
+        "ship_line2_encrypted": pii.encrypt(address.line2) if address.line2 else None,
+        "ship_phone_encrypted": pii.encrypt(address.phone) if address.phone else None,
+        "ship_city": address.city.strip(),
+        "ship_region": address.region,
+        "ship_postal_code": address.postal_code,
+        "ship_country": address.country.strip().upper(),
+        "currency": prepared.currency,
+        "subtotal_minor": prepared.subtotal_minor,
+        "discount_minor": 0,
+        "shipping_minor": 0,
+        "tax_minor": 0,
+        "total_minor": total,
+        "captured_minor": 0,
+        "refunded_minor": 0,
+        "pricing": _pricing(prepared),
+        "allow_split": command.allow_split,
+        "risk_flags": risk_flags(
+            quantity=sum(prepared.quantities.values()),
+            total_minor=total,
+            exponent=exponent,
+            is_guest=command.customer_id is None,
+            ship_country=address.country.upper(),
+            customer_country=None,
+        ),
+        "value_band": value_band(total, exponent),
+        "placed_at": now,
+        "payment_due_at": now + timedelta(minutes=window),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """What a checkout caller gets back: the new order's key facts."""
+
+    id: int
+    number: str
+    status: str
+    customer_id: int | None
+    channel: str
+    currency: str
+    subtotal_minor: int
+    discount_minor: int
+    shipping_minor: int
+    total_minor: int
+    placed_at: datetime
+    payment_due_at: datetime
+
+    @classmethod
+    def of(cls, order_id: int, values: dict[str, Any]) -> PlacedOrder:
+        return cls(order_id, *(values[f.name] for f in fields(cls)[1:]))
+
+
+@dataclass
+class _Children:
+    """Rows that hang off new orders, written in bulk."""
+
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+
+    def write(self, uow: UnitOfWork) -> None:
+        insert_rows(uow.session, OrderLine.__table__, self.lines)  # type: ignore[arg-type]
+        insert_rows(uow.session, OrderTag.__table__, self.tags)  # type: ignore[arg-type]
+        insert_rows(uow.session, OrderEvent.__table__, self.timeline)  # type: ignore[arg-type]
+
+
+def _record(
+    uow: UnitOfWork, prepared: PreparedOrder, placed: PlacedOrder, children: _Children
+) -> None:
+    """Lines, tags, timeline, event and audit of a new order."""
+    lines = [
+        {
+            "order_id": placed.id,
+            "line_number": number,
+            "sku": sku,
+            "product_name": prepared.snapshots[sku].product_name,
+            "quantity": quantity,
+            "unit_price_minor": prepared.snapshots[sku].price_minor,
+            "unit_cost_minor": prepared.snapshots[sku].cost_minor,
+            "discount_minor": 0,
+            "total_minor": prepared.snapshots[sku].price_minor * quantity,
+            "shipped_quantity": 0,
+            "returned_quantity": 0,
+            "refunded_minor": 0,
+        }
+        for number, (sku, quantity) in enumerate(prepared.quantities.items(), start=1)
+    ]
+    children.lines.extend(lines)
+    children.tags.extend(
+        {"order_id": placed.id, "tag": t}
+        for t in sorted({t.strip() for t in prepared.command.tags})
+    )
+    children.timeline.append(
+        {
+            "order_id": placed.id,
+            "kind": "placed",
+            "from_status": None,
+            "to_status": placed.status,
+            "actor": uow.actor.label,
+            "reason": prepared.command.note,
+            "data": {"channel": placed.channel},
+            "occurred_at": placed.placed_at,
+        }
+    )
+    uow.emit(
+        OrderPlaced(
+            placed.id,
+            placed.number,
+            placed.customer_id,
+            placed.channel,
+            placed.currency,
+            placed.total_minor,
+            [
+                {
+                    "sku": line["sku"],
+                    "quantity": line["quantity"],
+                    "unit_price_minor": line["unit_price_minor"],
+                }
+                for line in lines
+            ],
+        )
+    )
+    uow.audit(
+        "order.placed",
+        "order",
+        placed.id,
+        after={
+            "number": placed.number,
+            "status": placed.status,
+            "total_minor": placed.total_minor,
+            "currency": placed.currency,
+        },
+    )
+
+
+def place_order(uow: UnitOfWork, command: PlaceOrder) -> Order:
+    uow.require(Permission.ORDERS_WRITE)
+    prepared = prepare(uow, command)
+    inventory.reserve(uow, _reserve_command(uow, prepared))
+    values = _order_values(uow, prepared)
+    order = Order(**values)
+    uow.session.add(order)
+    uow.session.flush()
+    children = _Children()
+    _record(uow, prepared, PlacedOrder.of(order.id, values), children)
+    children.write(uow)
+    return order
+
+
+@dataclass(frozen=True)
+class PlacementRequest:
+    """One caller's order in a shared batch, with who placed it."""
+
+    command: PlaceOrder
+    actor: Actor
+    request_id: str | None = None
+
+
+def place_orders(
+    uow: UnitOfWork, requests: Sequence[PlacementRequest]
+) -> list[PlacedOrder | DomainError]:
+    """Place many orders in one transaction: one lock and one UPDATE per stock row.
+
+    Each request succeeds or fails on its own (permission, validation, stock);
+    the successful ones commit together when the caller commits. Audit rows,
+    events and timeline entries carry each request's own actor and request id.
+    Rows are written in bulk: this is the checkout hot path.
+    """
+    skus = {line.sku for request in requests for line in request.command.lines}
+    snapshots = repository.snapshot_skus(uow.session, skus)
+    outcomes: list[PreparedOrder | DomainError] = []
+    for request in requests:
+        try:
+            if not request.actor.can(Permission.ORDERS_WRITE):
+                raise PermissionDenied(
+                    "auth.permission_denied", "placing orders needs the 'orders.write' permission"
+                )
+            outcomes.append(prepare(uow, request.command, snapshots))
+        except DomainError as error:
+            outcomes.append(error)
+    ready = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, PreparedOrder)]
+    reserved = inventory.reserve_many(uow, [_reserve_command(uow, p) for _, p in ready])
+    results: list[PlacedOrder | DomainError] = [
+        o if isinstance(o, DomainError) else DomainError("internal", "not placed") for o in outcomes
+    ]  # placeholders for the prepared ones are overwritten below
+    accepted = []
+    for (index, prepared), reservation in zip(ready, reserved, strict=True):
+        if isinstance(reservation, DomainError):
+            results[index] = reservation
+        else:
+            accepted.append((index, prepared))
+    ids = reserve_ids(uow.session, Order.__table__, len(accepted))  # type: ignore[arg-type]
+    order_rows = []
+    children = _Children()
+    for order_id, (index, prepared) in zip(ids, accepted, strict=True):
+        values = _order_values(uow, prepared)
+        order_rows.append({"id": order_id, **values})
+        placed = PlacedOrder.of(order_id, values)
+        request = requests[index]
+        with uow.acting_as(request.actor, request.request_id):
+            _record(uow, prepared, placed, children)
+        results[index] = placed
+    insert_rows(uow.session, Order.__table__, order_rows)  # type: ignore[arg-type]
+    children.write(uow)
+    return results
+
+
+__all__ = [
+    "PlacedOrder",
+    "PlacementRequest",
+    "PreparedOrder",
+    "place_order",
+    "place_orders",
+    "prepare",
+]

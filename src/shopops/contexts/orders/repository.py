@@ -1,0 +1,229 @@
+"""Every orders query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String, column, exists, func, select, table, update
+from sqlalchemy.orm import Session
+
+from shopops.contexts.orders.models import Order, OrderEvent, OrderLine, OrderTag
+
+# Read-only views of lower contexts' tables used to snapshot prices at placement.
+_variants = table(
+    "variants",
+    column("sku", String),
+    column("product_id", Integer),
+    column("price_minor", Integer),
+    column("cost_minor", Integer),
+    column("currency", String),
+    column("is_active", Boolean),
+)
+_products = table(
+    "products", column("id", Integer), column("name", String), column("status", String)
+)
+_customers = table(
+    "customers", column("id", Integer), column("region", String), column("erased_at")
+)
+
+
+@dataclass(frozen=True)
+class SkuSnapshot:
+    sku: str
+    product_name: str
+    price_minor: int
+    cost_minor: int | None
+    currency: str
+    sellable: bool
+
+
+def snapshot_skus(session: Session, skus: Iterable[str]) -> dict[str, SkuSnapshot]:
+    rows = session.execute(
+        select(
+            _variants.c.sku,
+            _products.c.name,
+            _variants.c.price_minor,
+            _variants.c.cost_minor,
+            _variants.c.currency,
+            _variants.c.is_active,
+            _products.c.status,
+        )
+        .join(_products, _products.c.id == _variants.c.product_id)
+        .where(_variants.c.sku.in_(sorted(set(skus))))
+    ).all()
+    return {
+        sku: SkuSnapshot(
+            sku,
+            name,
+            int(price),
+            None if cost is None else int(cost),
+            currency,
+            bool(active) and status == "active",
+        )
+        for sku, name, price, cost, currency, active, status in rows
+    }
+
+
+def customer_region(session: Session, customer_id: int) -> tuple[bool, str | None]:
+    """(exists and not erased, region)."""
+    row = session.execute(
+        select(_customers.c.region, _customers.c.erased_at).where(_customers.c.id == customer_id)
+    ).first()
+    if row is None or row[1] is not None:
+        return False, None
+    return True, row[0]
+
+
+def get(session: Session, order_id: int, *, for_update: bool = False) -> Order | None:
+    stmt = select(Order).where(Order.id == order_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def get_by_number(session: Session, number: str) -> Order | None:
+    return session.scalars(select(Order).where(Order.number == number)).one_or_none()
+
+
+def lines_of(session: Session, order_id: int) -> Sequence[OrderLine]:
+    return session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_number)
+    ).all()
+
+
+def timeline_of(session: Session, order_id: int) -> Sequence[OrderEvent]:
+    return session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+    ).all()
+
+
+def tags_of(session: Session, order_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Tags of many orders in one query (no N+1 on lists)."""
+    result: dict[int, list[str]] = {}
+    ids = sorted(set(order_ids))
+    if not ids:
+        return result
+    rows = session.execute(
+        select(OrderTag.order_id, OrderTag.tag)
+        .where(OrderTag.order_id.in_(ids))
+        .order_by(OrderTag.order_id, OrderTag.tag)
+    )
+    for order_id, tag in rows:
+        result.setdefault(order_id, []).append(tag)
+    return result
+
+
+def unpaid_past_due(session: Session, now: datetime, limit: int) -> Sequence[Order]:
+    return session.scalars(
+        select(Order)
+        .where(Order.status == "pending_payment", Order.payment_due_at <= now)
+        .order_by(Order.id)
+        .limit(limit)
+    ).all()
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    status: Sequence[str] = ()
+    placed_from: datetime | None = None
+    placed_to: datetime | None = None
+    customer_id: int | None = None
+    sku: str | None = None
+    min_total_minor: int | None = None
+    max_total_minor: int | None = None
+    tag: str | None = None
+    channel: str | None = None
+    number: str | None = None
+    currency: str | None = None
+    before_id: int | None = None
+    limit: int = 50
+
+
+def search(session: Session, query: OrderFilter) -> Sequence[Order]:
+    """Newest first; keyset pagination on id."""
+    stmt = select(Order).order_by(Order.id.desc()).limit(query.limit)
+    if query.status:
+        stmt = stmt.where(Order.status.in_(list(query.status)))
+    if query.placed_from:
+        stmt = stmt.where(Order.placed_at >= query.placed_from)
+    if query.placed_to:
+        stmt = stmt.where(Order.placed_at < query.placed_to)
+    if query.customer_id is not None:
+        stmt = stmt.where(Order.customer_id == query.customer_id)
+    if query.sku:
+        stmt = stmt.where(
+            exists().where(OrderLine.order_id == Order.id, OrderLine.sku == query.sku)
+        )
+    if query.min_total_minor is not None:
+        stmt = stmt.where(Order.total_minor >= query.min_total_minor)
+    if query.max_total_minor is not None:
+        stmt = stmt.where(Order.total_minor <= query.max_total_minor)
+    if query.tag:
+        stmt = stmt.where(exists().where(OrderTag.order_id == Order.id, OrderTag.tag == query.tag))
+    if query.channel:
+        stmt = stmt.where(Order.channel == query.channel)
+    if query.number:
+        stmt = stmt.where(Order.number == query.number)
+    if query.currency:
+        stmt = stmt.where(Order.currency == query.currency)
+    if query.before_id is not None:
+        stmt = stmt.where(Order.id < query.before_id)
+    return session.scalars(stmt).all()
+
+
+def add_shipped_quantity(session: Session, line_id: int, quantity: int) -> bool:
+    """shipped_quantity += quantity unless that would exceed the ordered quantity."""
+    result = session.execute(
+        update(OrderLine)
+        .where(
+            OrderLine.id == line_id,
+            OrderLine.shipped_quantity + quantity <= OrderLine.quantity,
+        )
+        .values(shipped_quantity=OrderLine.shipped_quantity + quantity)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def units_outstanding(session: Session, order_id: int) -> int:
+    """Units ordered and not shipped yet."""
+    return int(
+        session.scalar(
+            select(
+                func.coalesce(func.sum(OrderLine.quantity - OrderLine.shipped_quantity), 0)
+            ).where(OrderLine.order_id == order_id)
+        )
+        or 0
+    )
+
+
+def get_many(session: Session, order_ids: Iterable[int]) -> dict[int, Order]:
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}
+    return {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(ids)))}
+
+
+def lines_of_orders(session: Session, order_ids: Iterable[int]) -> dict[int, list[OrderLine]]:
+    ids = sorted(set(order_ids))
+    result: dict[int, list[OrderLine]] = {i: [] for i in ids}
+    if not ids:
+        return result
+    rows = session.scalars(
+        select(OrderLine)
+        .where(OrderLine.order_id.in_(ids))
+        .order_by(OrderLine.order_id, OrderLine.line_number)
+    )
+    for line in rows:
+        result[line.order_id].append(line)
+    return result
+
+
+def ids_paid_or_ended_between(session: Session, start: datetime, end: datetime) -> set[int]:
+    """Orders paid, cancelled or closed in [start, end): the settlement's reconciliation set."""
+    found: set[int] = set()
+    for moment in (Order.paid_at, Order.cancelled_at, Order.closed_at):
+        found.update(session.scalars(select(Order.id).where(moment >= start, moment < end)))
+    return found

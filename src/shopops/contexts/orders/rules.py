@@ -1,0 +1,85 @@
+"""Pure order rules: the state machine, order numbers, value bands."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    PROCESSING = "processing"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    CLOSED = "closed"
+
+
+S = OrderStatus
+
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED, S.CLOSED}),
+    S.PAID: frozenset({S.PROCESSING, S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED}),
+    S.PROCESSING: frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED}),
+    S.PARTIALLY_SHIPPED: frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset({S.COMPLETED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.CLOSED: frozenset(),
+}
+
+TERMINAL = frozenset({S.COMPLETED, S.CANCELLED, S.CLOSED})
+OPEN_FOR_STOCK = frozenset({S.PENDING_PAYMENT, S.PAID, S.PROCESSING, S.PARTIALLY_SHIPPED})
+
+
+def can_transition(current: str, target: str) -> bool:
+    return OrderStatus(target) in TRANSITIONS[OrderStatus(current)]
+
+
+# Crockford-like alphabet: no I, L, O, U, 0/1 confusion.
+_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_order_number(placed_at: datetime) -> str:
+    """``SO-YYMMDD-XXXXXX``: readable on the phone, unguessable, date-sortable."""
+    suffix = "".join(secrets.choice(_ALPHABET) for _ in range(6))
+    return f"SO-{placed_at:%y%m%d}-{suffix}"
+
+
+def value_band(total_minor: int, exponent: int) -> str:
+    """Coarse size class of an order for filtering: low / medium / high / vip."""
+    major = total_minor / (10**exponent)
+    if major < 50:
+        return "low"
+    if major < 200:
+        return "medium"
+    if major < 1000:
+        return "high"
+    return "vip"
+
+
+def risk_flags(
+    *,
+    quantity: int,
+    total_minor: int,
+    exponent: int,
+    is_guest: bool,
+    ship_country: str,
+    customer_country: str | None,
+) -> list[str]:
+    """Simple, explainable risk signals for staff review."""
+    flags = []
+    if quantity >= 50:
+        flags.append("bulk_quantity")
+    if total_minor / (10**exponent) >= 5000:
+        flags.append("high_value")
+    if is_guest and total_minor / (10**exponent) >= 1000:
+        flags.append("guest_high_value")
+    if customer_country and ship_country != customer_country:
+        flags.append("ships_abroad")
+    return flags

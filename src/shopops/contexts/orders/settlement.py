@@ -1,0 +1,241 @@
+"""The daily settlement report: money moved by the gateway, reconciled with orders.
+
+It lives in the orders context because reconciliation compares both sides and
+orders sits above payments: it may read payments through the payments public
+surface, while payments must never know the orders tables. (The alternative —
+payments reading ``orders`` through a read-only table reference — would make a
+lower context depend on a higher one's schema.)
+
+A business day is a calendar day in the store time zone (``store_timezone``),
+turned into a half-open UTC range. Totals per currency: captured (payments
+captured that day), refunded (refunds that succeeded that day), gateway fees
+(on that day's captures), net = captured - refunded - fees. Reconciliation
+checks every order touched that day (captured, refunded, refund requested,
+paid, cancelled or closed) and lists each mismatch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shopops.auth.permissions import Permission
+from shopops.contexts import payments
+from shopops.contexts.orders import repository
+from shopops.contexts.orders.models import Order, OrderLine
+from shopops.contexts.orders.rules import OrderStatus
+from shopops.kernel.errors import ValidationFailed
+from shopops.uow import UnitOfWork
+
+_ENDED = (OrderStatus.CANCELLED, OrderStatus.CLOSED)
+_PAID_STATES = ("paid", "partially_refunded", "refunded")
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    currency: str
+    captured_minor: int
+    refunded_minor: int
+    fees_minor: int
+    net_minor: int
+    payments: int
+    refunds: int
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    code: str
+    message: str
+    order_id: int | None
+    currency: str
+    order_number: str | None = None
+    payment_id: int | None = None
+    refund_id: int | None = None
+    expected_minor: int | None = None
+    actual_minor: int | None = None
+
+
+@dataclass(frozen=True)
+class SettlementReport:
+    day: date
+    timezone: str
+    start: datetime
+    end: datetime
+    totals: list[CurrencyTotals]
+    mismatches: list[Mismatch]
+
+
+def day_range(day: date, timezone: str) -> tuple[datetime, datetime]:
+    """The UTC instants where ``day`` starts and ends in ``timezone`` (DST-safe)."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(
+            payments.PaymentError.INVALID_DATE, f"unknown time zone '{timezone}'"
+        ) from None
+    start = datetime.combine(day, time.min, zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC)
+    return start, end
+
+
+def settlement_report(uow: UnitOfWork, day: date) -> SettlementReport:
+    uow.require(Permission.PAYMENTS_READ)
+    timezone = str(getattr(uow.settings, "store_timezone", "UTC") or "UTC")
+    start, end = day_range(day, timezone)
+    session = uow.session
+    captured = payments.captured_between(session, start, end)
+    refunded = payments.refunds_completed_between(session, start, end)
+    requested = payments.refunds_requested_between(session, start, end)
+    touched = {p.order_id for p in captured} | {r.order_id for r in (*refunded, *requested)}
+    touched |= repository.ids_paid_or_ended_between(session, start, end)
+    return SettlementReport(
+        day=day,
+        timezone=timezone,
+        start=start,
+        end=end,
+        totals=_totals(captured, refunded),
+        mismatches=reconcile(uow, touched),
+    )
+
+
+def _totals(
+    captured: Sequence[payments.Payment], refunded: Sequence[payments.Refund]
+) -> list[CurrencyTotals]:
+    currencies = sorted({p.currency for p in captured} | {r.currency for r in refunded})
+    totals = []
+    for currency in currencies:
+        mine = [p for p in captured if p.currency == currency]
+        back = [r for r in refunded if r.currency == currency]
+        gross = sum(p.captured_minor for p in mine)
+        refunds = sum(r.amount_minor for r in back)
+        fees = sum(p.fee_minor for p in mine)
+        totals.append(
+            CurrencyTotals(
+                currency, gross, refunds, fees, gross - refunds - fees, len(mine), len(back)
+            )
+        )
+    return totals
+
+
+def reconcile(uow: UnitOfWork, order_ids: set[int]) -> list[Mismatch]:
+    """Every disagreement between orders, their lines, payments and refunds."""
+    session = uow.session
+    orders = repository.get_many(session, order_ids)
+    lines = repository.lines_of_orders(session, order_ids)
+    all_payments = payments.payments_of_orders(session, order_ids)
+    all_refunds = payments.refunds_of_orders(session, order_ids)
+    found: list[Mismatch] = []
+    for order_id in sorted(order_ids):
+        order = orders.get(order_id)
+        mine = [p for p in all_payments if p.order_id == order_id]
+        refunds = [r for r in all_refunds if r.order_id == order_id]
+        if order is None:
+            found.extend(
+                Mismatch(
+                    "payment_for_missing_order",
+                    f"payment {p.id} belongs to order {order_id}, which does not exist",
+                    order_id,
+                    p.currency,
+                    payment_id=p.id,
+                )
+                for p in mine
+            )
+            continue
+        found.extend(_check_order(order, lines.get(order_id, []), mine, refunds))
+    return found
+
+
+def _check_order(
+    order: Order,
+    lines: Sequence[OrderLine],
+    mine: Sequence[payments.Payment],
+    refunds: Sequence[payments.Refund],
+) -> list[Mismatch]:
+    found: list[Mismatch] = []
+
+    def add(
+        code: str,
+        message: str,
+        *,
+        payment_id: int | None = None,
+        refund_id: int | None = None,
+        expected_minor: int | None = None,
+        actual_minor: int | None = None,
+    ) -> None:
+        found.append(
+            Mismatch(
+                code,
+                message,
+                order.id,
+                order.currency,
+                order.number,
+                payment_id,
+                refund_id,
+                expected_minor,
+                actual_minor,
+            )
+        )
+
+    captured = sum(p.captured_minor for p in mine if p.status in payments.CAPTURED_PAYMENT)
+    succeeded = [r for r in refunds if r.status == payments.RefundStatus.SUCCEEDED]
+    refunded = sum(r.amount_minor for r in succeeded)
+    if (order.payment_status in _PAID_STATES or order.paid_at is not None) and captured == 0:
+        add("paid_without_capture", "the order is paid but no payment was captured")
+    if captured != order.captured_minor:
+        add(
+            "captured_differs_from_order",
+            "captured payments do not match the order's captured amount",
+            expected_minor=order.captured_minor,
+            actual_minor=captured,
+        )
+    if order.status not in _ENDED and captured and captured != order.total_minor:
+        add(
+            "captured_differs_from_total",
+            "captured payments do not match the order total",
+            expected_minor=order.total_minor,
+            actual_minor=captured,
+        )
+    if order.status in _ENDED and captured - refunded > 0:
+        add(
+            "captured_on_ended_order",
+            f"the order is {order.status} but {captured - refunded} captured is not refunded",
+            expected_minor=0,
+            actual_minor=captured - refunded,
+        )
+    if refunded != order.refunded_minor:
+        add(
+            "refunded_differs_from_order",
+            "succeeded refunds do not match the order's refunded amount",
+            expected_minor=order.refunded_minor,
+            actual_minor=refunded,
+        )
+    line_refunds = sum(line.refunded_minor for line in lines)
+    if line_refunds != order.refunded_minor:
+        add(
+            "line_refunds_differ_from_order",
+            "the lines' refunded amounts do not add up to the order's",
+            expected_minor=order.refunded_minor,
+            actual_minor=line_refunds,
+        )
+    for payment in mine:
+        of_payment = sum(r.amount_minor for r in succeeded if r.payment_id == payment.id)
+        if of_payment != payment.refunded_minor:
+            add(
+                "payment_refunds_differ",
+                f"payment {payment.id} records {payment.refunded_minor} refunded, "
+                f"its refunds add up to {of_payment}",
+                payment_id=payment.id,
+                expected_minor=payment.refunded_minor,
+                actual_minor=of_payment,
+            )
+    for refund in refunds:
+        if refund.status == payments.RefundStatus.REQUESTED:
+            add(
+                "refund_not_settled",
+                f"refund {refund.id} is still waiting for the gateway",
+                refund_id=refund.id,
+                actual_minor=refund.amount_minor,
+            )
+    return found

@@ -1,0 +1,45 @@
+"""Reactions to events of lower contexts (run by the outbox relay after the commit).
+
+The relay's types are described by protocols here: contexts do not import the relay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from shopops.contexts.returns.service import mark_refunded
+from shopops.uow import UnitOfWork
+
+
+class CommittedEvent(Protocol):
+    """The outbox event as the relay hands it over (``shopops.relay.DeliveredEvent``)."""
+
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+
+class HandlerRegistrar(Protocol):
+    def register(
+        self,
+        name: str,
+        event_types: Sequence[str],
+        handler: Callable[[UnitOfWork, CommittedEvent], None],
+    ) -> None: ...
+
+
+def on_refund_issued(uow: UnitOfWork, event: CommittedEvent) -> None:
+    """A return's refund settled, maybe later than its flow (retry job, notification)."""
+    return_id = event.payload.get("return_id")
+    if return_id is None:
+        return
+    mark_refunded(
+        uow,
+        int(return_id),
+        refund_id=int(event.payload["refund_id"]),
+        amount_minor=int(event.payload["amount_minor"]),
+    )
+
+
+def register_handlers(registry: HandlerRegistrar) -> None:
+    registry.register("returns.mark_refunded", ["refund.issued"], on_refund_issued)

@@ -1,0 +1,72 @@
+"""Fan-out: each committed event becomes one message per active subscription that wants it.
+
+The relay runs ``fan_out`` after the event's transaction committed, inside a fresh
+unit of work that also marks the outbox delivery done, so each event fans out
+exactly once. It only writes rows: the HTTP requests are the dispatcher's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from shopops.contexts.webhooks import repository, rules
+from shopops.contexts.webhooks.models import WebhookMessage
+from shopops.uow import UnitOfWork
+
+HANDLER_NAME = "webhooks.fan_out"
+
+
+class CommittedEvent(Protocol):
+    """The outbox event as the relay hands it over (``shopops.relay.DeliveredEvent``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
+class HandlerRegistrar(Protocol):
+    def register(
+        self,
+        name: str,
+        event_types: Sequence[str],
+        handler: Callable[[UnitOfWork, CommittedEvent], None],
+    ) -> None: ...
+
+
+def fan_out(uow: UnitOfWork, event: CommittedEvent) -> None:
+    session = uow.session
+    done = repository.subscription_ids_with_event(session, event.id)
+    body: str | None = None
+    now = uow.now()
+    for subscription in repository.list_active_subscriptions(session):
+        if subscription.id in done or not subscription.wants(event.event_type):
+            continue
+        body = body or rules.envelope(event.event_type, event.occurred_at, event.payload)
+        session.add(
+            WebhookMessage(
+                subscription_id=subscription.id,
+                event_id=event.id,
+                webhook_id=rules.message_id(event.id, subscription.id),
+                event_type=event.event_type,
+                body=body,
+                status=rules.MessageStatus.PENDING,
+                attempts=0,
+                total_attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    session.flush()
+
+
+def register_handlers(registry: HandlerRegistrar) -> None:
+    """Subscribes the fan-out to the webhook event catalogue (not to every event type:
+    other events could never match a subscription, so they get no outbox delivery)."""
+    registry.register(HANDLER_NAME, rules.EVENT_TYPES, fan_out)

@@ -1,0 +1,1 @@
+"""Deterministic demo store generator (`shopops demo seed`)."""
