@@ -77,6 +77,8 @@ def database_url(db_kind: str) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # Tests need no crash durability; commits without waiting on the WAL flush are faster.
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     base = PG_SERVER_URL.rsplit("/", 1)[0]
     yield f"{base}/{name}"
     with admin.connect() as connection:
@@ -106,17 +108,14 @@ def schema_engine(database_url: str) -> Iterator[Engine]:
 
 
 def _truncate(engine: Engine) -> None:
+    """Empty every table. DELETE, not TRUNCATE: on PostgreSQL, TRUNCATE of some fifty
+    tiny tables costs most of a second per test, DELETE a few milliseconds."""
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(
-                text(
-                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-                )
-            )
-        else:
-            for table in tables:
-                connection.execute(text(f'DELETE FROM "{table}"'))
+        for table in tables:
+            connection.execute(text(f'DELETE FROM "{table}"'))
+        if engine.dialect.name == "postgresql":  # ids start at 1 again, as on SQLite
+            connection.execute(text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"))
 
 
 ContainerFactory = Callable[..., Container]

@@ -15,7 +15,7 @@ from shopops.adapters.carriers import Carrier, make_carrier
 from shopops.adapters.payments import PaymentGateway, gateway_from_settings
 from shopops.batching import GroupCommitter
 from shopops.config import Settings, get_settings
-from shopops.contexts import fulfilment, inventory, orders, returns, webhooks
+from shopops.contexts import fulfilment, inventory, loyalty, orders, returns, webhooks
 from shopops.db.engine import make_engine, make_session_factory
 from shopops.kernel.errors import DomainError
 from shopops.kernel.events import Actor
@@ -40,6 +40,8 @@ SCHEDULED_JOBS: list[tuple[str, timedelta, UowJob]] = [
         timedelta(hours=1),
         lambda uow: fulfilment.complete_delivered(uow),
     ),
+    ("loyalty.expire_points", timedelta(hours=1), lambda uow: loyalty.expire_due(uow)),
+    ("loyalty.recalculate_tiers", timedelta(days=1), lambda uow: loyalty.recalculate_tiers(uow)),
 ]
 
 # Jobs that call an outside service (carrier, gateway) get the container and open their own
@@ -65,6 +67,7 @@ CONTAINER_JOBS: list[tuple[str, timedelta, Callable[[Container], object]]] = [
 HANDLER_REGISTRATIONS: list[Callable[[HandlerRegistry], None]] = [
     webhooks.register_handlers,
     returns.register_handlers,
+    loyalty.register_handlers,
 ]
 
 

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     default_currency: str = "USD"
     idempotency_ttl_hours: int = Field(default=24, ge=1)
 
+    # Analytics: the derived columnar store (DuckDB), refreshed from this database.
+    analytics_store_path: str = "var/analytics.duckdb"
+    # Refresh in a background thread shortly after commits; unset means yes, except in tests.
+    analytics_refresh_on_commit: bool | None = None
+
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:
         if self.env == "production":
@@ -84,6 +89,12 @@ class Settings(BaseSettings):
         if self.outbox_inline is not None:
             return self.outbox_inline
         return self.env != "production"
+
+    @property
+    def refreshes_analytics_on_commit(self) -> bool:
+        if self.analytics_refresh_on_commit is not None:
+            return self.analytics_refresh_on_commit
+        return self.env != "test"
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,5 +1,6 @@
 """Every mapped class, imported once so ``Base.metadata`` is complete."""
 
+from shopops.analytics import tracking_models as analytics_tracking_models
 from shopops.audit.models import AuditEntry
 from shopops.auth.models import ApiToken, ConsoleSession, LoginAttempt, User
 
@@ -8,6 +9,7 @@ from shopops.contexts.catalog import models as catalog_models
 from shopops.contexts.customers import models as customers_models
 from shopops.contexts.fulfilment import models as fulfilment_models
 from shopops.contexts.inventory import models as inventory_models
+from shopops.contexts.loyalty import models as loyalty_models
 from shopops.contexts.orders import models as orders_models
 from shopops.contexts.payments import models as payments_models
 from shopops.contexts.returns import models as returns_models
@@ -28,10 +30,12 @@ __all__ = [
     "OutboxEvent",
     "ScheduledJob",
     "User",
+    "analytics_tracking_models",
     "catalog_models",
     "customers_models",
     "fulfilment_models",
     "inventory_models",
+    "loyalty_models",
     "orders_models",
     "payments_models",
     "returns_models",

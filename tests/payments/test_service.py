@@ -67,7 +67,7 @@ def test_start_payment_validates_and_stores_nothing_when_refused(shop: Shop) -> 
     order_id = shop.place(("MUG", 1))
     before = snapshot(shop.container)
     for method, amount, code in (
-        ("cheque", 100, "validation.failed"),
+        ("cheque", 100, "payments.invalid_method"),
         ("card", 0, "payments.invalid_amount"),
     ):
         with shop.container.uow(SYSTEM) as uow, pytest.raises(ValidationFailed) as caught:

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     PROMOTIONS_WRITE = "promotions.write"
     LOYALTY_MANAGE = "loyalty.manage"
     ANALYTICS_READ = "analytics.read"
+    EVENTS_WRITE = "events.write"
     AUDIT_READ = "audit.read"
     USERS_MANAGE = "users.manage"
     TOKENS_MANAGE = "tokens.manage"

@@ -366,6 +366,21 @@ def untag_customer(uow: UnitOfWork, command: UntagCustomer) -> CustomerView:
     return _view(uow, customer, None)
 
 
+def set_tier(uow: UnitOfWork, customer_id: int, tier: str | None) -> bool:
+    """Record the loyalty tier the loyalty context computed; True when it changed.
+
+    Called by loyalty's tier recalculation (which checks its own permission), so
+    it takes none here; the change is audited.
+    """
+    customer = _load(uow, customer_id, for_update=True)
+    if customer.tier == tier:
+        return False
+    before = {"tier": customer.tier}
+    customer.tier = tier
+    uow.audit("customer.tier_changed", ENTITY, customer.id, before=before, after={"tier": tier})
+    return True
+
+
 # ---- addresses ----
 
 

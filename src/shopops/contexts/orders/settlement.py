@@ -16,6 +16,7 @@ paid, cancelled or closed) and lists each mismatch.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -31,6 +32,7 @@ from shopops.uow import UnitOfWork
 
 _ENDED = (OrderStatus.CANCELLED, OrderStatus.CLOSED)
 _PAID_STATES = ("paid", "partially_refunded", "refunded")
+_CHUNK = 1000  # orders reconciled per round of queries (bounded IN lists and memory)
 
 
 @dataclass(frozen=True)
@@ -121,16 +123,28 @@ def _totals(
 
 def reconcile(uow: UnitOfWork, order_ids: set[int]) -> list[Mismatch]:
     """Every disagreement between orders, their lines, payments and refunds."""
+    found: list[Mismatch] = []
+    ordered = sorted(order_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        found.extend(_reconcile_chunk(uow, ordered[start : start + _CHUNK]))
+    return found
+
+
+def _reconcile_chunk(uow: UnitOfWork, order_ids: list[int]) -> list[Mismatch]:
     session = uow.session
     orders = repository.get_many(session, order_ids)
     lines = repository.lines_of_orders(session, order_ids)
-    all_payments = payments.payments_of_orders(session, order_ids)
-    all_refunds = payments.refunds_of_orders(session, order_ids)
+    by_order: dict[int, list[payments.Payment]] = defaultdict(list)
+    for payment in payments.payments_of_orders(session, order_ids):
+        by_order[payment.order_id].append(payment)
+    refunds_by_order: dict[int, list[payments.Refund]] = defaultdict(list)
+    for refund in payments.refunds_of_orders(session, order_ids):
+        refunds_by_order[refund.order_id].append(refund)
     found: list[Mismatch] = []
-    for order_id in sorted(order_ids):
+    for order_id in order_ids:
         order = orders.get(order_id)
-        mine = [p for p in all_payments if p.order_id == order_id]
-        refunds = [r for r in all_refunds if r.order_id == order_id]
+        mine = by_order[order_id]
+        refunds = refunds_by_order[order_id]
         if order is None:
             found.extend(
                 Mismatch(

@@ -17,6 +17,7 @@ class PaymentError(StrEnum):
     ORDER_NOT_PAYABLE = "payments.order_not_payable"
     ALREADY_PAID = "payments.already_paid"
     INVALID_AMOUNT = "payments.invalid_amount"
+    INVALID_METHOD = "payments.invalid_method"
     INVALID_REFUND_LINES = "payments.invalid_refund_lines"
     GATEWAY_UNAVAILABLE = "payments.gateway_unavailable"
     INVALID_DATE = "payments.invalid_date"

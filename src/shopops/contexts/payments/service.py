@@ -44,7 +44,7 @@ from shopops.contexts.payments.models import (
 )
 from shopops.contexts.payments.repository import PaymentFilter, RefundFilter
 from shopops.contexts.payments.rules import METHODS, parse_merchant_reference
-from shopops.kernel.errors import Conflict, NotFound, ValidationFailed
+from shopops.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shopops.uow import UnitOfWork
 
 
@@ -92,9 +92,11 @@ def list_refunds(uow: UnitOfWork, query: RefundFilter) -> Sequence[Refund]:
 def start_payment(uow: UnitOfWork, command: StartPayment) -> Payment:
     if command.method not in METHODS:
         raise ValidationFailed(
-            "validation.failed",
+            PaymentError.INVALID_METHOD,
             "unknown payment method",
-            details={"allowed": list(METHODS)},
+            errors=[
+                FieldError("method", PaymentError.INVALID_METHOD, f"one of: {', '.join(METHODS)}")
+            ],
         )
     if command.amount_minor <= 0:
         raise ValidationFailed(PaymentError.INVALID_AMOUNT, "nothing is due on this order")

@@ -1,0 +1,138 @@
+"""Reading order history and customer attributes from the operational database.
+
+SQLAlchemy Core over the tables by name (analytics imports no context): paid
+orders (status paid or any later fulfilment state; cancelled and closed orders
+do not count) of registered customers in one currency, their ``placed_at`` as a
+business date in the store's time zone, and ``total_minor`` as the amount.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import BigInteger, String, column, select, table
+from sqlalchemy.orm import Session
+
+from shopops.analytics.customers.clv.summary import Transactions
+from shopops.analytics.customers.features import CustomerAttributes, IntArray
+from shopops.db.types import JsonDocument, UTCDateTime
+
+PAID_OR_LATER = ("paid", "processing", "partially_shipped", "shipped", "delivered", "completed")
+
+orders = table(
+    "orders",
+    column("id", BigInteger),
+    column("customer_id", BigInteger),
+    column("status", String),
+    column("currency", String),
+    column("placed_at", UTCDateTime()),
+    column("total_minor", BigInteger),
+)
+order_lines = table("order_lines", column("order_id", BigInteger), column("sku", String))
+variants = table("variants", column("sku", String), column("product_id", BigInteger))
+products = table("products", column("id", BigInteger), column("category_id", BigInteger))
+categories = table("categories", column("id", BigInteger), column("parent_id", BigInteger))
+customers = table(
+    "customers",
+    column("id", BigInteger),
+    column("tier", String),
+    column("region", String),
+    column("source_channel", String),
+    column("tags", JsonDocument),
+    column("erased_at", UTCDateTime()),
+)
+
+
+def _paid(currency: str, until: datetime | None) -> list[object]:
+    conditions: list[object] = [
+        orders.c.status.in_(PAID_OR_LATER),
+        orders.c.customer_id.is_not(None),
+        orders.c.currency == currency,
+    ]
+    if until is not None:
+        conditions.append(orders.c.placed_at <= until)
+    return conditions
+
+
+def load_transactions(
+    session: Session, *, currency: str, timezone: str, until: datetime | None = None
+) -> Transactions:
+    rows = session.execute(
+        select(orders.c.customer_id, orders.c.placed_at, orders.c.total_minor)
+        .where(*_paid(currency, until))  # type: ignore[arg-type]
+        .order_by(orders.c.id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["customer_id", "placed_at", "amount"])
+    if frame.empty:
+        empty = np.zeros(0, dtype=np.int64)
+        return Transactions(empty, empty.copy(), np.zeros(0))
+    return Transactions.from_frame(frame, timezone=timezone)
+
+
+def load_attributes(session: Session) -> CustomerAttributes:
+    rows = session.execute(
+        select(
+            customers.c.id,
+            customers.c.tier,
+            customers.c.region,
+            customers.c.source_channel,
+            customers.c.tags,
+            customers.c.erased_at,
+        ).order_by(customers.c.id)
+    ).all()
+    return CustomerAttributes(
+        customer_id=np.asarray([r.id for r in rows], dtype=np.int64),
+        tier=[r.tier for r in rows],
+        region=[r.region for r in rows],
+        source_channel=[r.source_channel for r in rows],
+        tags=[list(r.tags or []) for r in rows],
+        erased=np.asarray([r.erased_at is not None for r in rows], dtype=bool),
+    )
+
+
+def load_purchases(
+    session: Session, *, currency: str, until: datetime | None = None
+) -> dict[str, tuple[IntArray, list[str]]]:
+    """(customer, product id) and (customer, category id) pairs bought in paid orders.
+
+    A category covers its subcategories: buying in "Shoes > Running" also counts
+    as buying in "Shoes".
+    """
+    pairs = session.execute(
+        select(orders.c.customer_id, products.c.id, products.c.category_id)
+        .select_from(
+            orders.join(order_lines, order_lines.c.order_id == orders.c.id)
+            .join(variants, variants.c.sku == order_lines.c.sku)
+            .join(products, products.c.id == variants.c.product_id)
+        )
+        .where(*_paid(currency, until))  # type: ignore[arg-type]
+        .distinct()
+    ).all()
+    parents = dict(session.execute(select(categories.c.id, categories.c.parent_id)).tuples().all())
+    ancestors: dict[int, list[int]] = defaultdict(list)
+    for category in parents:
+        seen: set[int] = set()
+        current: int | None = category
+        while current is not None and current not in seen:  # a cycle cannot loop forever
+            seen.add(current)
+            ancestors[category].append(current)
+            current = parents.get(current)
+    product_pairs: set[tuple[int, str]] = set()
+    category_pairs: set[tuple[int, str]] = set()
+    for customer_id, product_id, category_id in pairs:
+        product_pairs.add((int(customer_id), str(product_id)))
+        if category_id is not None:
+            for category in ancestors.get(category_id, [category_id]):
+                category_pairs.add((int(customer_id), str(category)))
+    return {
+        "bought_product": _split(product_pairs),
+        "bought_category": _split(category_pairs),
+    }
+
+
+def _split(pairs: set[tuple[int, str]]) -> tuple[IntArray, list[str]]:
+    ordered = sorted(pairs)
+    return np.asarray([c for c, _ in ordered], dtype=np.int64), [v for _, v in ordered]

@@ -1,0 +1,142 @@
+"""RFM: recency, frequency and monetary scores by quantile bins, and the named segments.
+
+Each score runs from 1 (worst) to ``bins`` (best). A customer's score is
+``1 + floor(bins · share)``, where ``share`` is the fraction of customers with a
+strictly worse value, so equal values always get equal scores (a plain quantile
+cut would split ties arbitrarily, and frequency is mostly ties). Recency is in
+days since the last order: fewer is better.
+
+The segment comes from the recency score and the FM score (the mean of F and
+M, halves rounded up) through a grid: one row per recency score, one column
+per FM score. The default 5 x 5 grid (``SEGMENT_GRID``) names the eleven
+standard segments; for another bin count it is resampled at the bins' centres
+(with 3 bins, scores 1, 2, 3 read grid rows/columns 1, 3, 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from shopops.kernel.errors import ValidationFailed
+
+IntArray = NDArray[np.int64]
+
+CHAMPIONS = "Champions"
+LOYAL = "Loyal"
+POTENTIAL_LOYALIST = "Potential Loyalist"
+NEW = "New"
+PROMISING = "Promising"
+NEED_ATTENTION = "Need Attention"
+ABOUT_TO_SLEEP = "About to Sleep"
+AT_RISK = "At Risk"
+CANNOT_LOSE = "Cannot Lose Them"
+HIBERNATING = "Hibernating"
+LOST = "Lost"
+
+SEGMENTS: tuple[str, ...] = (
+    CHAMPIONS,
+    LOYAL,
+    POTENTIAL_LOYALIST,
+    NEW,
+    PROMISING,
+    NEED_ATTENTION,
+    ABOUT_TO_SLEEP,
+    AT_RISK,
+    CANNOT_LOSE,
+    HIBERNATING,
+    LOST,
+)
+
+# Rows: recency score 5 (bought most recently) down to 1; columns: FM score 1 .. 5.
+_GRID_TOP_DOWN: tuple[tuple[str, ...], ...] = (
+    (NEW, POTENTIAL_LOYALIST, POTENTIAL_LOYALIST, CHAMPIONS, CHAMPIONS),  # R = 5
+    (PROMISING, POTENTIAL_LOYALIST, POTENTIAL_LOYALIST, LOYAL, CHAMPIONS),  # R = 4
+    (ABOUT_TO_SLEEP, ABOUT_TO_SLEEP, NEED_ATTENTION, LOYAL, LOYAL),  # R = 3
+    (HIBERNATING, HIBERNATING, AT_RISK, AT_RISK, CANNOT_LOSE),  # R = 2
+    (LOST, LOST, AT_RISK, CANNOT_LOSE, CANNOT_LOSE),  # R = 1
+)
+# Indexed [R - 1][FM - 1].
+SEGMENT_GRID: tuple[tuple[str, ...], ...] = tuple(reversed(_GRID_TOP_DOWN))
+
+
+def resample_grid(grid: Sequence[Sequence[str]], bins: int) -> tuple[tuple[str, ...], ...]:
+    """The grid for ``bins`` scores, read at the centre of each bin."""
+    size = len(grid)
+    picks = [min(size - 1, int((index + 0.5) * size / bins)) for index in range(bins)]
+    return tuple(tuple(grid[row][column] for column in picks) for row in picks)
+
+
+@dataclass(frozen=True)
+class RfmConfig:
+    bins: int = 5
+    grid: tuple[tuple[str, ...], ...] | None = None  # bins x bins; default: SEGMENT_GRID
+    _grid: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.bins <= 10:
+            raise ValidationFailed("rfm.invalid_bins", "the number of bins must be 2 to 10")
+        grid = self.grid if self.grid is not None else resample_grid(SEGMENT_GRID, self.bins)
+        if len(grid) != self.bins or any(len(row) != self.bins for row in grid):
+            raise ValidationFailed(
+                "rfm.invalid_grid", f"the segment grid must be {self.bins} x {self.bins}"
+            )
+        unknown = sorted({name for row in grid for name in row} - set(SEGMENTS))
+        if unknown:
+            raise ValidationFailed(
+                "rfm.invalid_grid", f"unknown segment names in the grid: {', '.join(unknown)}"
+            )
+        object.__setattr__(self, "_grid", grid)
+
+    @property
+    def segment_grid(self) -> tuple[tuple[str, ...], ...]:
+        return self._grid
+
+
+def quantile_scores(values: ArrayLike, bins: int, *, higher_is_better: bool = True) -> IntArray:
+    """Scores 1..bins by the share of values strictly worse than each one."""
+    array = np.asarray(values, dtype=np.float64)
+    n = array.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    ordered = np.sort(array)
+    if higher_is_better:
+        worse = np.searchsorted(ordered, array, side="left")
+    else:
+        worse = n - np.searchsorted(ordered, array, side="right")
+    return np.asarray(1 + (worse * bins) // n, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class RfmScores:
+    recency: IntArray
+    frequency: IntArray
+    monetary: IntArray
+    fm: IntArray
+    segment: NDArray[np.str_]
+
+    def code(self, index: int) -> str:
+        """The usual three-digit form, e.g. "545"."""
+        return f"{self.recency[index]}{self.frequency[index]}{self.monetary[index]}"
+
+
+def score(
+    recency_days: ArrayLike,
+    frequency: ArrayLike,
+    monetary: ArrayLike,
+    config: RfmConfig | None = None,
+) -> RfmScores:
+    """Scores and segments for customers who have ordered (one entry per customer)."""
+    settings = config or RfmConfig()
+    r = quantile_scores(recency_days, settings.bins, higher_is_better=False)
+    f = quantile_scores(frequency, settings.bins)
+    m = quantile_scores(monetary, settings.bins)
+    if not len(r) == len(f) == len(m):
+        raise ValidationFailed("rfm.invalid_input", "recency, frequency and monetary differ")
+    fm = (f + m + 1) // 2
+    names = np.array(settings.segment_grid, dtype=np.str_)
+    segment = names[r - 1, fm - 1] if len(r) else np.zeros(0, dtype=np.str_)
+    return RfmScores(recency=r, frequency=f, monetary=m, fm=fm, segment=segment)

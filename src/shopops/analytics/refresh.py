@@ -1,0 +1,388 @@
+"""Incremental refresh of the analytics store from the operational database.
+
+One refresh is one DuckDB transaction: readers see the store before or after it,
+never half of it. Per source table a watermark (highest id, latest
+``updated_at``) says where the last refresh stopped; rows are read with
+SQLAlchemy in id order, in chunks, turned into Arrow tables and upserted
+(delete by key, then insert). Children of moved parents (order lines of changed
+orders) are replaced together with them. ``updated_at`` comes from the writing
+process's clock and transactions commit in any order, so rows updated up to
+``OVERLAP`` before the watermark are read again; re-reading is harmless.
+
+The operational database is read in one snapshot (a deferred read transaction
+on SQLite with WAL, REPEATABLE READ on PostgreSQL) through an engine of our
+own: the application's SQLite engine takes the write lock at BEGIN, which a
+reader must not do.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import Connection, make_url
+
+from shopops.analytics.sources import TABLES, TABLES_BY_NAME, SourceTable, promotions_of
+from shopops.analytics.store import WATERMARKS, AnalyticsStore, create_schema
+from shopops.db.types import UTCDateTime
+
+log = logging.getLogger("shopops.analytics")
+
+OVERLAP = timedelta(minutes=2)
+CHUNK_ROWS = 50_000
+# Columns read only to derive another table: orders.pricing -> order_promotions.
+DERIVED_FROM: dict[str, tuple[str, str]] = {"orders": ("pricing", "order_promotions")}
+
+_ARROW_TYPES = {"int": pa.int64(), "str": pa.string(), "bool": pa.bool_()}
+
+
+@dataclass
+class TableRefresh:
+    table: str
+    rows: int = 0
+
+
+@dataclass
+class RefreshReport:
+    full: bool
+    tables: list[TableRefresh] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def __str__(self) -> str:
+        mode = "rebuilt" if self.full else "refreshed"
+        return f"{mode}: {self.rows} rows in {self.seconds:.3f}s"
+
+
+# --- the operational side ------------------------------------------------------------------
+
+_read_engines: dict[str, Engine] = {}
+_read_engines_guard = threading.Lock()
+
+
+def read_engine(database_url: str) -> Engine:
+    """An engine for consistent reads of the operational database (one per URL and process)."""
+    with _read_engines_guard:
+        engine = _read_engines.get(database_url)
+        if engine is None:
+            engine = _make_read_engine(database_url)
+            _read_engines[database_url] = engine
+        return engine
+
+
+def _make_read_engine(database_url: str) -> Engine:
+    if make_url(database_url).get_backend_name() == "sqlite":
+        engine = sa.create_engine(
+            database_url, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")  # deferred: a snapshot, no write lock
+
+        return engine
+    return sa.create_engine(
+        database_url,
+        pool_size=2,
+        max_overflow=2,
+        pool_pre_ping=True,
+        isolation_level="REPEATABLE READ",
+        connect_args={"options": "-c timezone=UTC"},
+    )
+
+
+def dispose_read_engines() -> None:
+    with _read_engines_guard:
+        for engine in _read_engines.values():
+            engine.dispose()
+        _read_engines.clear()
+
+
+def _source(spec: SourceTable, extra: Sequence[str] = ()) -> sa.TableClause:
+    return sa.table(spec.name, *[sa.column(c) for c in (*spec.column_names, *extra)])
+
+
+def _changed(table: sa.TableClause, spec: SourceTable, mark: Watermark) -> sa.ColumnElement[bool]:
+    if mark.max_id is None:
+        return sa.true()
+    newer = table.c.id > mark.max_id
+    if spec.watermark == "updated" and mark.max_updated_at is not None:
+        since = sa.bindparam("since", mark.max_updated_at - OVERLAP, type_=UTCDateTime())
+        return sa.or_(newer, sa.column("updated_at", UTCDateTime()) >= since)
+    return newer
+
+
+def _chunks(connection: Connection, query: sa.Select[Any]) -> Iterator[Sequence[Any]]:
+    result = connection.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
+        query
+    )
+    yield from result.partitions(CHUNK_ROWS)
+
+
+def to_arrow(spec: SourceTable, rows: Sequence[Sequence[Any]]) -> pa.Table:
+    """Rows in the spec's column order -> an Arrow table of the store's types.
+
+    Timestamps arrive as text from SQLite and as aware datetimes from PostgreSQL;
+    both become naive UTC.
+    """
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in spec.columns]
+    arrays = []
+    for (_, kind), values in zip(spec.columns, columns, strict=True):
+        if kind == "ts":
+            sample = next((v for v in values if v is not None), None)
+            if isinstance(sample, datetime):
+                arrays.append(pc.cast(pa.array(values), pa.timestamp("us")))
+            else:
+                arrays.append(pc.cast(pa.array(values, pa.string()), pa.timestamp("us")))
+        else:
+            arrays.append(pa.array(values, _ARROW_TYPES[kind]))
+    return pa.Table.from_arrays(arrays, names=list(spec.column_names))
+
+
+# --- watermarks ----------------------------------------------------------------------------
+
+
+@dataclass
+class Watermark:
+    max_id: int | None = None
+    max_updated_at: datetime | None = None
+    rows_last: int = 0
+
+    def advance(self, chunk: pa.Table, spec: SourceTable) -> None:
+        if chunk.num_rows == 0 or "id" not in spec.column_names:
+            return
+        top = pc.max(chunk["id"]).as_py()
+        self.max_id = top if self.max_id is None else max(self.max_id, top)
+        if "updated_at" in spec.column_names:
+            latest = pc.max(chunk["updated_at"]).as_py()
+            if latest is not None:
+                latest = latest.replace(tzinfo=UTC)
+                if self.max_updated_at is None or latest > self.max_updated_at:
+                    self.max_updated_at = latest
+
+
+def _load_watermarks(con: duckdb.DuckDBPyConnection) -> dict[str, Watermark]:
+    rows = con.execute(f"SELECT table_name, max_id, max_updated_at FROM {WATERMARKS}").fetchall()
+    return {
+        name: Watermark(max_id, None if moment is None else moment.replace(tzinfo=UTC))
+        for name, max_id, moment in rows
+    }
+
+
+def _save_watermark(
+    con: duckdb.DuckDBPyConnection, table: str, mark: Watermark, moved: int, now: datetime
+) -> None:
+    total = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    updated = None if mark.max_updated_at is None else mark.max_updated_at.replace(tzinfo=None)
+    con.execute(
+        f"INSERT OR REPLACE INTO {WATERMARKS} VALUES (?, ?, ?, ?, ?, ?)",
+        [table, mark.max_id, updated, total[0] if total else 0, moved, now.replace(tzinfo=None)],
+    )
+
+
+# --- the refresh ---------------------------------------------------------------------------
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, spec: SourceTable, chunk: pa.Table, fresh: bool) -> None:
+    con.register("_chunk", chunk)
+    try:
+        if not fresh:
+            con.execute(f'DELETE FROM "{spec.name}" WHERE id IN (SELECT id FROM _chunk)')
+        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')
+    finally:
+        con.unregister("_chunk")
+
+
+def _refresh_table(
+    con: duckdb.DuckDBPyConnection,
+    connection: Connection,
+    spec: SourceTable,
+    mark: Watermark,
+) -> tuple[int, dict[str, int]]:
+    """Upsert new and changed rows of one table; note moved ids for children.
+
+    Returns the rows moved and, for tables derived from this one, theirs.
+    """
+    extra_column, derived_name = DERIVED_FROM.get(spec.name, (None, None))
+    table = _source(spec, (extra_column,) if extra_column else ())
+    query = sa.select(table).where(_changed(table, spec, mark)).order_by(table.c.id)
+    fresh = mark.max_id is None
+    con.execute(f'CREATE OR REPLACE TEMP TABLE "_moved_{spec.name}" (id BIGINT)')
+    derived: list[tuple[int, str, int]] = []
+    moved = 0
+    width = len(spec.columns)
+    for rows in _chunks(connection, query):
+        if extra_column:
+            derived.extend(p for row in rows for p in promotions_of(row[0], row[width]))
+            rows = [row[:width] for row in rows]
+        chunk = to_arrow(spec, rows)
+        _upsert(con, spec, chunk, fresh)
+        con.register("_ids", chunk.select(["id"]))
+        con.execute(f'INSERT INTO "_moved_{spec.name}" SELECT id FROM _ids')
+        con.unregister("_ids")
+        mark.advance(chunk, spec)
+        moved += chunk.num_rows
+    if derived_name:
+        spec_derived = TABLES_BY_NAME[derived_name]
+        return moved, {derived_name: _replace_children(con, spec_derived, spec.name, derived)}
+    return moved, {}
+
+
+def _replace_children(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceTable,
+    parent: str,
+    rows: Sequence[Sequence[Any]],
+) -> int:
+    con.execute(
+        f'DELETE FROM "{spec.name}" WHERE "{spec.parent_key}" IN '
+        f'(SELECT id FROM "_moved_{parent}")'
+    )
+    chunk = to_arrow(spec, rows)
+    if chunk.num_rows:
+        con.register("_chunk", chunk)
+        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')
+        con.unregister("_chunk")
+    return chunk.num_rows
+
+
+def _refresh_children(
+    con: duckdb.DuckDBPyConnection,
+    connection: Connection,
+    spec: SourceTable,
+    parent_mark: Watermark,
+    fresh: bool,
+) -> int:
+    """Replace the children of every parent that moved in this refresh."""
+    assert spec.parent is not None and spec.parent_key is not None
+    parent_spec = TABLES_BY_NAME[spec.parent]
+    child = _source(spec)
+    parent = _source(parent_spec)
+    query = sa.select(child)
+    if not fresh:
+        query = query.join(parent, parent.c.id == child.c[spec.parent_key]).where(
+            _changed(parent, parent_spec, parent_mark)
+        )
+        con.execute(
+            f'DELETE FROM "{spec.name}" WHERE "{spec.parent_key}" IN '
+            f'(SELECT id FROM "_moved_{spec.parent}")'
+        )
+    moved = 0
+    for rows in _chunks(connection, query.order_by(child.c.id)):
+        chunk = to_arrow(spec, rows)
+        con.register("_chunk", chunk)
+        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')
+        con.unregister("_chunk")
+        moved += chunk.num_rows
+    return moved
+
+
+def refresh_store(store: AnalyticsStore, database_url: str, *, full: bool = False) -> RefreshReport:
+    """Bring the store up to date with the operational database; ``full`` starts from empty."""
+    started = time.perf_counter()
+    with store.write_lock:
+        if full:
+            store.remove()
+        with store.connect() as con:
+            if store.needs_rebuild(con):
+                full = True
+                for spec in TABLES:
+                    con.execute(f'DROP TABLE IF EXISTS "{spec.name}"')
+                con.execute(f"DELETE FROM {WATERMARKS}")
+                con.execute("DROP TABLE IF EXISTS analytics_meta")
+                create_schema(con)
+            report = RefreshReport(full)
+            marks = _load_watermarks(con)
+            previous = {name: Watermark(m.max_id, m.max_updated_at) for name, m in marks.items()}
+            now = datetime.now(UTC)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                with read_engine(database_url).connect() as connection:
+                    derived: dict[str, int] = {}
+                    for spec in TABLES:
+                        mark = marks.setdefault(spec.name, Watermark())
+                        if spec.watermark in ("updated", "append"):
+                            moved, also = _refresh_table(con, connection, spec, mark)
+                            derived.update(also)
+                        elif spec.watermark == "child":
+                            assert spec.parent is not None
+                            parent_before = previous.get(spec.parent, Watermark())
+                            moved = _refresh_children(
+                                con, connection, spec, parent_before, parent_before.max_id is None
+                            )
+                        else:
+                            moved = derived.get(spec.name, 0)
+                        _save_watermark(con, spec.name, mark, moved, now)
+                        report.tables.append(TableRefresh(spec.name, moved))
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+    report.seconds = time.perf_counter() - started
+    log.info("analytics store %s", report)
+    return report
+
+
+class BackgroundRefresher:
+    """Refreshes the store in a daemon thread, about ``debounce`` seconds after a poke.
+
+    ``poke`` only sets a flag, so committing (an order placement, say) never waits
+    for analytics; a burst of commits leads to one refresh.
+    """
+
+    def __init__(self, refresh: Callable[[], object], *, debounce: float = 1.0) -> None:
+        self._refresh = refresh
+        self._debounce = debounce
+        self._wanted = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()
+
+    def poke(self) -> None:
+        self._wanted.set()
+        if self._thread is None:
+            with self._guard:
+                if self._thread is None and not self._stopping.is_set():
+                    self._thread = threading.Thread(
+                        target=self._run, name="analytics-refresh", daemon=True
+                    )
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            if not self._wanted.wait(timeout=0.5):
+                continue
+            if self._stopping.wait(self._debounce):
+                return
+            self._wanted.clear()
+            try:
+                self._refresh()
+            except Exception:  # the next poke or the scheduled job tries again
+                log.exception("analytics refresh failed")
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)

@@ -1,0 +1,77 @@
+"""Reactions to orders and payments events (run by the outbox relay after the commit).
+
+Loyalty sits below orders and payments and imports neither: it reads the event
+payloads and, for the facts a payload lacks (``order.delivered`` carries no
+total, ``refund.issued`` no customer), the order's current row through the
+read-only table reference in ``repository``. Each reaction is idempotent:
+crediting is once per order (a unique row), and reversals aim at a target
+computed from the order's current refunds, so a repeated event changes nothing.
+
+The relay's types are described by protocols here: contexts do not import the relay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from shopops.contexts.loyalty.models import CreditOn
+from shopops.contexts.loyalty.service import (
+    earn_for_order,
+    reverse_for_cancellation,
+    reverse_for_refund,
+)
+from shopops.uow import UnitOfWork
+
+_TRIGGERS = {"order.paid": CreditOn.PAID, "order.delivered": CreditOn.DELIVERED}
+
+
+class CommittedEvent(Protocol):
+    """The outbox event as the relay hands it over (``shopops.relay.DeliveredEvent``)."""
+
+    @property
+    def event_type(self) -> str: ...
+
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
+class HandlerRegistrar(Protocol):
+    def register(
+        self,
+        name: str,
+        event_types: Sequence[str],
+        handler: Callable[[UnitOfWork, CommittedEvent], None],
+    ) -> None: ...
+
+
+def on_order_settled(uow: UnitOfWork, event: CommittedEvent) -> None:
+    """order.paid or order.delivered: credit the order if this is the program's moment."""
+    if event.payload.get("customer_id") is None:
+        return  # a guest order
+    earn_for_order(
+        uow,
+        int(event.payload["order_id"]),
+        trigger=_TRIGGERS[event.event_type],
+        earned_at=event.occurred_at,
+    )
+
+
+def on_refund_issued(uow: UnitOfWork, event: CommittedEvent) -> None:
+    reverse_for_refund(
+        uow, int(event.payload["order_id"]), refund_id=int(event.payload["refund_id"])
+    )
+
+
+def on_order_cancelled(uow: UnitOfWork, event: CommittedEvent) -> None:
+    reverse_for_cancellation(uow, int(event.payload["order_id"]))
+
+
+def register_handlers(registry: HandlerRegistrar) -> None:
+    registry.register("loyalty.credit_order", list(_TRIGGERS), on_order_settled)
+    registry.register("loyalty.reverse_refund", ["refund.issued"], on_refund_issued)
+    registry.register("loyalty.reverse_cancellation", ["order.cancelled"], on_order_cancelled)
