@@ -115,7 +115,9 @@ def _truncate(engine: Engine) -> None:
         for table in tables:
             connection.execute(text(f'DELETE FROM "{table}"'))
         if engine.dialect.name == "postgresql":  # ids start at 1 again, as on SQLite
-            connection.execute(text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"))
+            connection.execute(
+                text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'")
+            )
 
 
 ContainerFactory = Callable[..., Container]

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from shopops import models
 from shopops.adapters.carriers import Carrier, make_carrier
 from shopops.adapters.payments import PaymentGateway, gateway_from_settings
+from shopops.analytics import customers as customer_analytics
+from shopops.analytics import engines as analytics_engines
+from shopops.analytics.refresh import BackgroundRefresher
 from shopops.batching import GroupCommitter
 from shopops.config import Settings, get_settings
 from shopops.contexts import fulfilment, inventory, loyalty, orders, returns, webhooks
@@ -42,6 +45,11 @@ SCHEDULED_JOBS: list[tuple[str, timedelta, UowJob]] = [
     ),
     ("loyalty.expire_points", timedelta(hours=1), lambda uow: loyalty.expire_due(uow)),
     ("loyalty.recalculate_tiers", timedelta(days=1), lambda uow: loyalty.recalculate_tiers(uow)),
+    (
+        "analytics.refresh_segments",
+        timedelta(hours=1),
+        lambda uow: customer_analytics.refresh_all(uow),
+    ),
 ]
 
 # Jobs that call an outside service (carrier, gateway) get the container and open their own
@@ -61,6 +69,8 @@ CONTAINER_JOBS: list[tuple[str, timedelta, Callable[[Container], object]]] = [
             partial(c.uow, Actor.system("job:payments.retry_stuck_refunds")), c.payment_gateway
         ),
     ),
+    # Reads the database and writes the DuckDB store: no unit of work, no transaction held.
+    ("analytics.refresh", timedelta(seconds=5), lambda c: analytics_engines.refresh(c.settings)),
 ]
 
 # Each context with event handlers exposes ``register(registry)`` in its handlers.py.
@@ -88,6 +98,7 @@ class Container:
     _order_placer: GroupCommitter[orders.PlacementRequest, orders.PlacedOrder] | None = field(
         init=False, default=None
     )
+    _analytics_refresher: BackgroundRefresher | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.relay = self.make_relay()
@@ -146,6 +157,8 @@ class Container:
         on_commit: Callable[[], None] | None = None
         if self.settings.drains_inline:
             on_commit = self._drain_inline
+        if self.settings.refreshes_analytics_on_commit:
+            on_commit = self._after_commit
         return UnitOfWork(
             self.session_factory,
             actor=actor,
@@ -160,9 +173,21 @@ class Container:
     def _drain_inline(self) -> None:
         self.relay.drain()
 
+    def _after_commit(self) -> None:
+        """Inline outbox drain (if on), then a nudge to the analytics refresh thread."""
+        if self.settings.drains_inline:
+            self.relay.drain()
+        if self._analytics_refresher is None:
+            self._analytics_refresher = BackgroundRefresher(
+                partial(analytics_engines.refresh, self.settings)
+            )
+        self._analytics_refresher.poke()
+
     def dispose(self) -> None:
         if self._order_placer is not None:
             self._order_placer.close()
+        if self._analytics_refresher is not None:
+            self._analytics_refresher.close()
         self.engine.dispose()
 
 

@@ -1,6 +1,7 @@
 """Every mapped class, imported once so ``Base.metadata`` is complete."""
 
 from shopops.analytics import tracking_models as analytics_tracking_models
+from shopops.analytics.customers import models as customer_analytics_models
 from shopops.audit.models import AuditEntry
 from shopops.auth.models import ApiToken, ConsoleSession, LoginAttempt, User
 
@@ -12,6 +13,7 @@ from shopops.contexts.inventory import models as inventory_models
 from shopops.contexts.loyalty import models as loyalty_models
 from shopops.contexts.orders import models as orders_models
 from shopops.contexts.payments import models as payments_models
+from shopops.contexts.promotions import models as promotions_models
 from shopops.contexts.returns import models as returns_models
 from shopops.contexts.webhooks import models as webhooks_models
 from shopops.db.base import Base
@@ -32,12 +34,14 @@ __all__ = [
     "User",
     "analytics_tracking_models",
     "catalog_models",
+    "customer_analytics_models",
     "customers_models",
     "fulfilment_models",
     "inventory_models",
     "loyalty_models",
     "orders_models",
     "payments_models",
+    "promotions_models",
     "returns_models",
     "webhooks_models",
 ]

@@ -11,10 +11,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
+from tests.conftest import PG_SERVER_URL
 
 from shopops.bootstrap import metadata
 from shopops.db import migrate
-from tests.conftest import PG_SERVER_URL
 
 
 @pytest.fixture

@@ -56,7 +56,11 @@ def test_multipliers_never_reduce_points(
     amount: int, per_unit: int, unit: int, multipliers: list[int]
 ) -> None:
     earning = rules.earn_points(
-        amount, exponent=2, points_per_unit=per_unit, unit_size=unit, multiplier_percents=multipliers
+        amount,
+        exponent=2,
+        points_per_unit=per_unit,
+        unit_size=unit,
+        multiplier_percents=multipliers,
     )
     assert 0 <= earning.base_points <= earning.points
     assert earning.base_points * 100 * unit <= amount * per_unit  # never a fraction given away
@@ -291,7 +295,7 @@ def test_campaign_window_must_be_ordered_and_aware() -> None:
     assert rules.validate_campaign("Double", 200, T0, T0 + timedelta(days=1)) == []
     [error] = rules.validate_campaign("Double", 200, T0, T0)
     assert error.field == "ends_at"
-    naive = datetime(2026, 1, 1)  # noqa: DTZ001
+    naive = datetime(2026, 1, 1)
     assert [e.field for e in rules.validate_campaign("", 100, naive, T0)] == [
         "name",
         "multiplier_percent",

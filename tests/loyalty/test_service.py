@@ -1,4 +1,4 @@
-"""Points on a real database: earning through the outbox, redemption, expiry, reversal."""
+"""Points on a real database: earning through the outbox, quotes and redemption."""
 
 from __future__ import annotations
 
@@ -6,17 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from shopops.contexts import loyalty, orders
-from shopops.kernel.errors import Conflict, NotFound, Unprocessable, ValidationFailed
-from shopops.kernel.events import Actor
+from shopops.contexts import loyalty
+from shopops.kernel.errors import Conflict, Unprocessable, ValidationFailed
 from tests.commerce import SYSTEM
 from tests.loyalty.conftest import NOW, Shop
 
-EARN, REDEEM, EXPIRE, REVERSE, ADJUST = "earn", "redeem", "expire", "reverse", "adjust"
-MARKETING = Actor("user", 5, "marketing@staff", frozenset({"loyalty.manage", "customers.read"}))
+EARN, REDEEM = "earn", "redeem"
 
 
-def redeem(shop: Shop, customer_id: int, points: int, reference: str, total: int = 100_000):
+def redeem(
+    shop: Shop, customer_id: int, points: int, reference: str, total: int = 100_000
+) -> loyalty.Redemption:
     return shop.run(lambda uow: loyalty.redeem(uow, customer_id, points, reference, total))
 
 
@@ -84,7 +84,10 @@ def test_tier_multiplier_and_the_best_campaign_apply(shop: Shop) -> None:
     for multiplier in (150, 200):
         shop.run(
             lambda uow, m=multiplier: loyalty.create_campaign(
-                uow, loyalty.CreateCampaign(f"x{m}", m, NOW - timedelta(days=1), NOW + timedelta(days=1))
+                uow,
+                loyalty.CreateCampaign(
+                    f"x{m}", m, NOW - timedelta(days=1), NOW + timedelta(days=1)
+                ),
             )
         )
     order = shop.buy(buyer, ("TEE", 2), ("MUG", 1))  # 52.50 x 1.5 x 2 = 157.5
@@ -112,9 +115,10 @@ def test_quote_applies_the_balance_and_the_cap(shop: Shop) -> None:
     shop.program(point_value_minor=10, redemption_cap_percent=20)
     buyer = shop.customer()
     shop.buy(buyer, ("TEE", 5))  # 100 points
-    quote = lambda requested, total: shop.run(  # noqa: E731
-        lambda uow: loyalty.quote_redemption(uow, buyer, requested, total)
-    )
+
+    def quote(requested: int, total: int) -> tuple[int, int]:
+        return shop.run(lambda uow: loyalty.quote_redemption(uow, buyer, requested, total))
+
     assert quote(500, 100_000) == (100, 1000)  # the balance
     assert quote(500, 2_000) == (40, 400)  # 20% of 20.00 is 4.00: 40 points of 0.10
     assert quote(7, 100_000) == (7, 70)
@@ -185,4 +189,7 @@ def test_redeeming_above_the_cap_or_nothing_is_refused(shop: Shop) -> None:
     with pytest.raises(ValidationFailed) as invalid:
         redeem(shop, buyer, 0, "  ")
     assert sorted(e.field for e in invalid.value.errors) == ["order_reference", "points"]
+    with pytest.raises(Unprocessable) as other_currency:
+        shop.run(lambda uow: loyalty.redeem(uow, buyer, 5, "SO-X", 10_000, currency="JPY"))
+    assert other_currency.value.code == "loyalty.currency_mismatch"
     assert shop.snapshot() == before

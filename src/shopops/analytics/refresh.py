@@ -33,7 +33,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, make_url
 
 from shopops.analytics.sources import TABLES, TABLES_BY_NAME, SourceTable, promotions_of
-from shopops.analytics.store import WATERMARKS, AnalyticsStore, create_schema
+from shopops.analytics.store import WATERMARKS, AnalyticsStore, create_schema, scalar
 from shopops.db.types import UTCDateTime
 
 log = logging.getLogger("shopops.analytics")
@@ -134,9 +134,7 @@ def _changed(table: sa.TableClause, spec: SourceTable, mark: Watermark) -> sa.Co
 
 
 def _chunks(connection: Connection, query: sa.Select[Any]) -> Iterator[Sequence[Any]]:
-    result = connection.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
-        query
-    )
+    result = connection.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(query)
     yield from result.partitions(CHUNK_ROWS)
 
 
@@ -183,7 +181,7 @@ class Watermark:
 
 
 def _load_watermarks(con: duckdb.DuckDBPyConnection) -> dict[str, Watermark]:
-    rows = con.execute(f"SELECT table_name, max_id, max_updated_at FROM {WATERMARKS}").fetchall()
+    rows = con.execute(f"SELECT table_name, max_id, max_updated_at FROM {WATERMARKS}").fetchall()  # noqa: S608
     return {
         name: Watermark(max_id, None if moment is None else moment.replace(tzinfo=UTC))
         for name, max_id, moment in rows
@@ -193,23 +191,31 @@ def _load_watermarks(con: duckdb.DuckDBPyConnection) -> dict[str, Watermark]:
 def _save_watermark(
     con: duckdb.DuckDBPyConnection, table: str, mark: Watermark, moved: int, now: datetime
 ) -> None:
-    total = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    total = scalar(con, f'SELECT count(*) FROM "{table}"')  # noqa: S608
     updated = None if mark.max_updated_at is None else mark.max_updated_at.replace(tzinfo=None)
     con.execute(
-        f"INSERT OR REPLACE INTO {WATERMARKS} VALUES (?, ?, ?, ?, ?, ?)",
-        [table, mark.max_id, updated, total[0] if total else 0, moved, now.replace(tzinfo=None)],
+        f"INSERT OR REPLACE INTO {WATERMARKS} VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+        [table, mark.max_id, updated, total or 0, moved, now.replace(tzinfo=None)],
     )
 
 
 # --- the refresh ---------------------------------------------------------------------------
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, spec: SourceTable, chunk: pa.Table, fresh: bool) -> None:
+def _merge(con: duckdb.DuckDBPyConnection, spec: SourceTable, chunk: pa.Table, fresh: bool) -> int:
+    """Upsert a chunk by id; returns the rows that are new or differ from the store's."""
     con.register("_chunk", chunk)
     try:
-        if not fresh:
-            con.execute(f'DELETE FROM "{spec.name}" WHERE id IN (SELECT id FROM _chunk)')
-        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')
+        if fresh:
+            con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')  # noqa: S608
+            return int(chunk.num_rows)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _changed AS SELECT * FROM _chunk EXCEPT "  # noqa: S608
+            f'SELECT * FROM "{spec.name}" WHERE id IN (SELECT id FROM _chunk)'
+        )
+        con.execute(f'DELETE FROM "{spec.name}" WHERE id IN (SELECT id FROM _changed)')  # noqa: S608
+        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _changed')  # noqa: S608
+        return int(scalar(con, "SELECT count(*) FROM _changed") or 0)
     finally:
         con.unregister("_chunk")
 
@@ -220,51 +226,62 @@ def _refresh_table(
     spec: SourceTable,
     mark: Watermark,
 ) -> tuple[int, dict[str, int]]:
-    """Upsert new and changed rows of one table; note moved ids for children.
+    """Upsert new and changed rows of one table (and of the tables derived from it).
 
-    Returns the rows moved and, for tables derived from this one, theirs.
+    Returns the rows that moved, and those of derived tables by name.
     """
     extra_column, derived_name = DERIVED_FROM.get(spec.name, (None, None))
     table = _source(spec, (extra_column,) if extra_column else ())
     query = sa.select(table).where(_changed(table, spec, mark)).order_by(table.c.id)
     fresh = mark.max_id is None
-    con.execute(f'CREATE OR REPLACE TEMP TABLE "_moved_{spec.name}" (id BIGINT)')
     derived: list[tuple[int, str, int]] = []
+    parents: list[int] = []
     moved = 0
     width = len(spec.columns)
     for rows in _chunks(connection, query):
         if extra_column:
             derived.extend(p for row in rows for p in promotions_of(row[0], row[width]))
+            parents.extend(row[0] for row in rows)
             rows = [row[:width] for row in rows]
         chunk = to_arrow(spec, rows)
-        _upsert(con, spec, chunk, fresh)
-        con.register("_ids", chunk.select(["id"]))
-        con.execute(f'INSERT INTO "_moved_{spec.name}" SELECT id FROM _ids')
-        con.unregister("_ids")
+        moved += _merge(con, spec, chunk, fresh)
         mark.advance(chunk, spec)
-        moved += chunk.num_rows
     if derived_name:
         spec_derived = TABLES_BY_NAME[derived_name]
-        return moved, {derived_name: _replace_children(con, spec_derived, spec.name, derived)}
+        return moved, {derived_name: _replace_derived(con, spec_derived, parents, derived, fresh)}
     return moved, {}
 
 
-def _replace_children(
+def _replace_derived(
     con: duckdb.DuckDBPyConnection,
     spec: SourceTable,
-    parent: str,
+    parents: Sequence[int],
     rows: Sequence[Sequence[Any]],
+    fresh: bool,
 ) -> int:
-    con.execute(
-        f'DELETE FROM "{spec.name}" WHERE "{spec.parent_key}" IN '
-        f'(SELECT id FROM "_moved_{parent}")'
-    )
+    """Replace the derived rows of the parents that were read; returns the rows that differ."""
     chunk = to_arrow(spec, rows)
-    if chunk.num_rows:
-        con.register("_chunk", chunk)
-        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')
+    con.register("_chunk", chunk)
+    con.register("_parents", pa.table({"id": pa.array(parents, pa.int64())}))
+    try:
+        if fresh:
+            con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')  # noqa: S608
+            return int(chunk.num_rows)
+        old = f'SELECT * FROM "{spec.name}" WHERE "{spec.parent_key}" IN (SELECT id FROM _parents)'  # noqa: S608
+        counted = scalar(
+            con,
+            f"SELECT (SELECT count(*) FROM (SELECT * FROM _chunk EXCEPT {old})) + "  # noqa: S608
+            f"(SELECT count(*) FROM ({old} EXCEPT SELECT * FROM _chunk))",
+        )
+
+        con.execute(
+            f'DELETE FROM "{spec.name}" WHERE "{spec.parent_key}" IN (SELECT id FROM _parents)'  # noqa: S608
+        )
+        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')  # noqa: S608
+        return int(counted or 0)
+    finally:
         con.unregister("_chunk")
-    return chunk.num_rows
+        con.unregister("_parents")
 
 
 def _refresh_children(
@@ -274,8 +291,9 @@ def _refresh_children(
     parent_mark: Watermark,
     fresh: bool,
 ) -> int:
-    """Replace the children of every parent that moved in this refresh."""
-    assert spec.parent is not None and spec.parent_key is not None
+    """Re-read the children of every parent read in this refresh; upsert those that changed."""
+    assert spec.parent is not None
+    assert spec.parent_key is not None
     parent_spec = TABLES_BY_NAME[spec.parent]
     child = _source(spec)
     parent = _source(parent_spec)
@@ -284,17 +302,9 @@ def _refresh_children(
         query = query.join(parent, parent.c.id == child.c[spec.parent_key]).where(
             _changed(parent, parent_spec, parent_mark)
         )
-        con.execute(
-            f'DELETE FROM "{spec.name}" WHERE "{spec.parent_key}" IN '
-            f'(SELECT id FROM "_moved_{spec.parent}")'
-        )
     moved = 0
     for rows in _chunks(connection, query.order_by(child.c.id)):
-        chunk = to_arrow(spec, rows)
-        con.register("_chunk", chunk)
-        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')
-        con.unregister("_chunk")
-        moved += chunk.num_rows
+        moved += _merge(con, spec, to_arrow(spec, rows), fresh)
     return moved
 
 
@@ -309,7 +319,7 @@ def refresh_store(store: AnalyticsStore, database_url: str, *, full: bool = Fals
                 full = True
                 for spec in TABLES:
                     con.execute(f'DROP TABLE IF EXISTS "{spec.name}"')
-                con.execute(f"DELETE FROM {WATERMARKS}")
+                con.execute(f"DELETE FROM {WATERMARKS}")  # noqa: S608
                 con.execute("DROP TABLE IF EXISTS analytics_meta")
                 create_schema(con)
             report = RefreshReport(full)

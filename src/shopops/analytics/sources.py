@@ -17,12 +17,12 @@ operational tables onto them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 Kind = Literal["int", "str", "ts", "bool"]
 Watermark = Literal["updated", "append", "child", "derived"]
@@ -33,6 +33,7 @@ DUCKDB_TYPES: dict[Kind, str] = {
     "ts": "TIMESTAMP",
     "bool": "BOOLEAN",
 }
+STAGED_PROMOTIONS = "analytics_staged_order_promotions"
 IBIS_TYPES: dict[Kind, str] = {
     "int": "int64",
     "str": "string",
@@ -65,7 +66,7 @@ def _cols(spec: str) -> tuple[tuple[str, Kind], ...]:
     for item in spec.split():
         name, kind = item.split(":")
         assert kind in DUCKDB_TYPES, item
-        out.append((name, kind))  # type: ignore[arg-type]
+        out.append((name, kind))
     return tuple(out)
 
 
@@ -186,39 +187,78 @@ TABLES_BY_NAME: dict[str, SourceTable] = {t.name: t for t in TABLES}
 def promotions_of(order_id: int, pricing: Any) -> Iterator[tuple[int, str, int]]:
     """(order_id, promotion, discount_minor) for each promotion in an order's price breakdown.
 
-    The breakdown (``orders.pricing``) lists discounts per line (``lines[].discounts``)
-    and per order (``order_discounts``); each entry names its promotion by
-    ``promotion_code``, ``code`` or ``promotion`` and carries ``amount_minor``. A
-    promotion used on several lines is one redemption with the summed amount.
+    The breakdown (``orders.pricing``, written by the promotions engine) lists the
+    promotions that applied in ``applied`` (``promotion_id``, ``name``,
+    ``discount_minor``); the promotion is named by its name, else its id. Without
+    that list, the per-line ``discounts`` (which include each line's share of
+    order-level promotions) are summed per promotion, else ``order_discounts``.
     """
     if isinstance(pricing, str | bytes):
         pricing = json.loads(pricing)
     if not isinstance(pricing, Mapping):
         return
     totals: dict[str, int] = {}
-    entries: list[Any] = list(pricing.get("order_discounts") or [])
-    for line in pricing.get("lines") or []:
-        if isinstance(line, Mapping):
-            entries.extend(line.get("discounts") or [])
-    for entry in entries:
+
+    def add(entry: Any, amount_key: str) -> None:
         if not isinstance(entry, Mapping):
-            continue
-        code = entry.get("promotion_code") or entry.get("code") or entry.get("promotion")
-        if code is None:
-            continue
-        amount = entry.get("amount_minor", 0)
-        totals[str(code)] = totals.get(str(code), 0) + (
-            int(amount) if isinstance(amount, int | float) else 0
-        )
+            return
+        key = entry.get("name") or entry.get("promotion_id") or entry.get("promotion_code")
+        key = key or entry.get("code") or entry.get("promotion")
+        amount = entry.get(amount_key, 0)
+        if key is None or isinstance(amount, bool) or not isinstance(amount, int | float):
+            return
+        totals[str(key)] = totals.get(str(key), 0) + int(amount)
+
+    applied = pricing.get("applied")
+    if isinstance(applied, list) and applied:
+        for entry in applied:
+            add(entry, "discount_minor")
+    else:
+        for line in pricing.get("lines") or []:
+            if isinstance(line, Mapping):
+                for entry in line.get("discounts") or []:
+                    add(entry, "amount_minor")
+        if not totals:
+            for entry in pricing.get("order_discounts") or []:
+                add(entry, "amount_minor")
     for code in sorted(totals):
         yield order_id, code, totals[code]
 
 
+_SQL_CACHE: dict[tuple[Hashable, ...], str] = {}
+_SQL_CACHE_SIZE = 512
+
+
 class Sources:
-    """The source relations as Ibis tables, by name; metric definitions read only these."""
+    """The source relations as Ibis tables, by name; metric definitions read only these.
+
+    ``frame`` runs an expression and returns a DataFrame. Its SQL is compiled once
+    per (dialect, key): a query's key names everything its SQL depends on, so
+    repeated dashboards skip Ibis compilation and pay only for execution.
+    """
+
+    backend: Any
 
     def table(self, name: str) -> ir.Table:
         raise NotImplementedError
+
+    def frame(self, key: Hashable, build: Callable[[], ir.Table]) -> pd.DataFrame:
+        cache_key = (self.backend.name, key)
+        sql = _SQL_CACHE.get(cache_key)
+        if sql is None:
+            sql = str(self.backend.compile(build()))
+            if len(_SQL_CACHE) >= _SQL_CACHE_SIZE:
+                _SQL_CACHE.clear()
+            _SQL_CACHE[cache_key] = sql
+        return self.fetch(sql)
+
+    def fetch(self, sql: str) -> pd.DataFrame:
+        cursor = self.backend.raw_sql(sql)
+        try:
+            columns = [d[0] for d in cursor.description]
+            return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+        finally:
+            cursor.close()
 
 
 class StoreSources(Sources):
@@ -226,11 +266,17 @@ class StoreSources(Sources):
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
+        self._tables: dict[str, ir.Table] = {}
 
     def table(self, name: str) -> ir.Table:
-        spec = TABLES_BY_NAME[name]
-        table = self.backend.table(name)
-        return table.select(*spec.column_names)
+        if name not in self._tables:
+            spec = TABLES_BY_NAME[name]
+            self._tables[name] = self.backend.table(name).select(*spec.column_names)
+        return self._tables[name]
+
+    def fetch(self, sql: str) -> pd.DataFrame:
+        frame: pd.DataFrame = self.backend.con.execute(sql).df()
+        return frame
 
 
 class OperationalSources(Sources):
@@ -245,12 +291,18 @@ class OperationalSources(Sources):
         self.backend = backend
         self._promotions = list(promotions)
         self._promotions_table: ir.Table | None = None
+        self._tables: dict[str, ir.Table] = {}
+        self.table("order_promotions")  # staged now: cached SQL may name it without building
 
     def table(self, name: str) -> ir.Table:
-        spec = TABLES_BY_NAME[name]
-        if name == "order_promotions":
+        if name not in self._tables:
+            self._tables[name] = self._project(TABLES_BY_NAME[name])
+        return self._tables[name]
+
+    def _project(self, spec: SourceTable) -> ir.Table:
+        if spec.name == "order_promotions":
             return self._promotion_table(spec)
-        table = self.backend.table(name)
+        table = self.backend.table(spec.name)
         schema = table.schema()
         return table.select(
             *[
@@ -263,12 +315,23 @@ class OperationalSources(Sources):
 
     def _promotion_table(self, spec: SourceTable) -> ir.Table:
         if self._promotions_table is None:
-            schema = ibis.schema({c: IBIS_TYPES[k] for c, k in spec.columns})
-            data = {
-                column: [row[i] for row in self._promotions]
-                for i, column in enumerate(spec.column_names)
-            }
-            self._promotions_table = ibis.memtable(data, schema=schema)
+            marker = "?" if self.backend.name == "sqlite" else "%s"
+            cursor = self.backend.con.cursor()
+            try:
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGED_PROMOTIONS}")
+                cursor.execute(
+                    f"CREATE TEMP TABLE {STAGED_PROMOTIONS} "
+                    "(order_id BIGINT, promotion VARCHAR(200), discount_minor BIGINT)"
+                )
+                if self._promotions:
+                    cursor.executemany(
+                        f"INSERT INTO {STAGED_PROMOTIONS} VALUES ({marker}, {marker}, {marker})",  # noqa: S608
+                        self._promotions,
+                    )
+            finally:
+                cursor.close()
+            staged = self.backend.table(STAGED_PROMOTIONS)
+            self._promotions_table = staged.select(*spec.column_names)
         return self._promotions_table
 
 

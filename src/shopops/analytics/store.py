@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +55,15 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(f"CREATE TABLE IF NOT EXISTS {META} (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute(
-        f"INSERT INTO {META} VALUES ('schema', ?) ON CONFLICT (key) DO NOTHING",
+        f"INSERT INTO {META} VALUES ('schema', ?) ON CONFLICT (key) DO NOTHING",  # noqa: S608
         [schema_fingerprint()],
     )
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The first column of the first row, or None; reads the whole result (DuckDB wants that)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,8 @@ class AnalyticsStore:
             yield StoreSources(ibis.duckdb.from_connection(con))
 
     def needs_rebuild(self, con: duckdb.DuckDBPyConnection) -> bool:
-        row = con.execute(f"SELECT value FROM {META} WHERE key = 'schema'").fetchone()
-        return row is None or row[0] != schema_fingerprint()
+        found = scalar(con, f"SELECT value FROM {META} WHERE key = 'schema'")  # noqa: S608
+        return bool(found != schema_fingerprint())
 
     def remove(self) -> None:
         """Delete the store file (and its WAL); the next refresh recreates it from scratch."""
@@ -139,20 +145,20 @@ class AnalyticsStore:
             marks = {
                 row[0]: row[1:]
                 for row in con.execute(
-                    f"SELECT table_name, max_id, max_updated_at, rows_last, refreshed_at "
+                    f"SELECT table_name, max_id, max_updated_at, rows_last, refreshed_at "  # noqa: S608
                     f"FROM {WATERMARKS}"
                 ).fetchall()
             }
             out = []
             for table in TABLES:
-                counted = con.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()
+                counted = scalar(con, f'SELECT count(*) FROM "{table.name}"')  # noqa: S608
                 max_id, max_updated_at, rows_last, refreshed_at = marks.get(
                     table.name, (None, None, 0, None)
                 )
                 out.append(
                     TableStatus(
                         table.name,
-                        int(counted[0]) if counted else 0,
+                        int(counted or 0),
                         max_id,
                         max_updated_at,
                         int(rows_last or 0),
@@ -163,5 +169,11 @@ class AnalyticsStore:
 
     def last_refreshed_at(self) -> datetime | None:
         with self.connect(create=False) as con:
-            row = con.execute(f"SELECT max(refreshed_at) FROM {WATERMARKS}").fetchone()
-            return row[0] if row else None
+            found: datetime | None = scalar(con, f"SELECT max(refreshed_at) FROM {WATERMARKS}")  # noqa: S608
+            return found
+
+
+def refreshed_at(sources: StoreSources) -> datetime | None:
+    """When the store behind ``sources`` was last refreshed (aware UTC), or None if never."""
+    moment = scalar(sources.backend.con, f"SELECT max(refreshed_at) FROM {WATERMARKS}")  # noqa: S608
+    return None if moment is None else moment.replace(tzinfo=UTC)

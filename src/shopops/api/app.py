@@ -11,12 +11,16 @@ from shopops import __version__
 from shopops.api.errors import install_error_handlers
 from shopops.api.middleware import IdempotencyMiddleware, RequestIdMiddleware
 from shopops.api.routes import access, governance, health
+from shopops.api.routes import analytics as analytics_routes
 from shopops.api.routes import catalog as catalog_api
+from shopops.api.routes import customer_analytics as customer_analytics_routes
 from shopops.api.routes import customers as customers_routes
 from shopops.api.routes import fulfilment as fulfilment_routes
 from shopops.api.routes import inventory as inventory_routes
+from shopops.api.routes import loyalty as loyalty_routes
 from shopops.api.routes import orders as orders_routes
 from shopops.api.routes import payments as payments_routes
+from shopops.api.routes import promotions as promotions_routes
 from shopops.api.routes import returns as returns_routes
 from shopops.api.routes import webhooks as webhooks_routes
 from shopops.bootstrap import Container, build
@@ -73,5 +77,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     v1.include_router(fulfilment_routes.router)
     v1.include_router(payments_routes.router)
     v1.include_router(returns_routes.router)
+    v1.include_router(promotions_routes.router)
+    v1.include_router(analytics_routes.router)
+    v1.include_router(loyalty_routes.router)
+    v1.include_router(customer_analytics_routes.router)
     app.include_router(v1)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -77,7 +78,7 @@ def authenticate(
             console_session, user = found_session
             if request.method not in _SAFE_METHODS:
                 sent = request.headers.get(CSRF_HEADER)
-                if sent != console_session.csrf_token:
+                if sent is None or not secrets.compare_digest(sent, console_session.csrf_token):
                     raise PermissionDenied(
                         "auth.csrf_failed", f"missing or wrong {CSRF_HEADER} header"
                     )

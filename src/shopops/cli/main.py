@@ -8,15 +8,19 @@ import click
 import typer
 from rich.markup import escape
 
+from shopops.cli import analytics as analytics_cli
 from shopops.cli import catalog, governance, server, staff
 from shopops.cli.context import error_console, state
+from shopops.cli.customer_analytics import register as register_customer_analytics
 from shopops.cli.customers import customers_app
 from shopops.cli.demo import demo_app
 from shopops.cli.errors import exit_code_for
 from shopops.cli.fulfilment import shipments_app
 from shopops.cli.inventory import inventory_app
+from shopops.cli.loyalty import loyalty_app
 from shopops.cli.orders import orders_app
 from shopops.cli.payments import payments_app
+from shopops.cli.promotions import coupons_app, promotions_app
 from shopops.cli.returns import returns_app
 from shopops.cli.webhooks import webhooks_app
 from shopops.kernel.errors import DomainError
@@ -39,6 +43,8 @@ def main(
 
 
 server.register(app)
+analytics_cli.register(app)
+register_customer_analytics(app)
 app.add_typer(staff.users_app, name="users")
 app.add_typer(staff.tokens_app, name="tokens")
 app.add_typer(governance.audit_app, name="audit")
@@ -51,6 +57,9 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(shipments_app, name="shipments")
 app.add_typer(payments_app, name="payments")
 app.add_typer(returns_app, name="returns")
+app.add_typer(promotions_app, name="promotions")
+app.add_typer(coupons_app, name="coupons")
+app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(demo_app, name="demo")
 
 

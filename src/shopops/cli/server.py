@@ -34,6 +34,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, help="Worker processes (PostgreSQL only)."),
+    access_log: bool = typer.Option(True, help="Log every request."),
 ) -> None:
     """Serve the API (and console) with uvicorn."""
     configure_logging()
@@ -47,7 +48,9 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
-        access_log=True,
+        access_log=access_log,
+        # A worker process builds the whole app before it answers the supervisor's ping.
+        timeout_worker_healthcheck=60,
     )
 
 

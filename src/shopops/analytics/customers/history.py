@@ -13,7 +13,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, String, column, select, table
+from sqlalchemy import BigInteger, ColumnElement, String, column, select, table
 from sqlalchemy.orm import Session
 
 from shopops.analytics.customers.clv.summary import Transactions
@@ -46,8 +46,8 @@ customers = table(
 )
 
 
-def _paid(currency: str, until: datetime | None) -> list[object]:
-    conditions: list[object] = [
+def _paid(currency: str, until: datetime | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
         orders.c.status.in_(PAID_OR_LATER),
         orders.c.customer_id.is_not(None),
         orders.c.currency == currency,
@@ -62,7 +62,7 @@ def load_transactions(
 ) -> Transactions:
     rows = session.execute(
         select(orders.c.customer_id, orders.c.placed_at, orders.c.total_minor)
-        .where(*_paid(currency, until))  # type: ignore[arg-type]
+        .where(*_paid(currency, until))
         .order_by(orders.c.id)
     ).all()
     frame = pd.DataFrame(rows, columns=["customer_id", "placed_at", "amount"])
@@ -108,10 +108,13 @@ def load_purchases(
             .join(variants, variants.c.sku == order_lines.c.sku)
             .join(products, products.c.id == variants.c.product_id)
         )
-        .where(*_paid(currency, until))  # type: ignore[arg-type]
+        .where(*_paid(currency, until))
         .distinct()
     ).all()
-    parents = dict(session.execute(select(categories.c.id, categories.c.parent_id)).tuples().all())
+    parents: dict[int, int | None] = {
+        row.id: row.parent_id
+        for row in session.execute(select(categories.c.id, categories.c.parent_id))
+    }
     ancestors: dict[int, list[int]] = defaultdict(list)
     for category in parents:
         seen: set[int] = set()

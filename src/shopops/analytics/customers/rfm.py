@@ -96,17 +96,32 @@ class RfmConfig:
         return self._grid
 
 
+def _count_below(values: NDArray[np.float64]) -> IntArray:
+    """For each value, how many values are strictly smaller (ties count each other as equal)."""
+    n = values.size
+    low, high = (float(values.min()), float(values.max())) if n else (0.0, 0.0)
+    if n and high - low < 4 * n and np.array_equal(values, np.round(values)):
+        # Whole numbers over a small range (days, order counts): counting, no sorting.
+        shifted = (values - low).astype(np.int64)
+        counts = np.bincount(shifted)
+        return np.asarray((np.cumsum(counts) - counts)[shifted], dtype=np.int64)
+    order = np.argsort(values)  # the vectorised quicksort; ties are resolved below
+    ordered = values[order]
+    run_start = np.ones(n, dtype=bool)
+    run_start[1:] = ordered[1:] != ordered[:-1]
+    first_of_run = np.maximum.accumulate(np.where(run_start, np.arange(n), 0))
+    below = np.empty(n, dtype=np.int64)
+    below[order] = first_of_run
+    return below
+
+
 def quantile_scores(values: ArrayLike, bins: int, *, higher_is_better: bool = True) -> IntArray:
     """Scores 1..bins by the share of values strictly worse than each one."""
     array = np.asarray(values, dtype=np.float64)
     n = array.size
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    ordered = np.sort(array)
-    if higher_is_better:
-        worse = np.searchsorted(ordered, array, side="left")
-    else:
-        worse = n - np.searchsorted(ordered, array, side="right")
+    worse = _count_below(array if higher_is_better else -array)
     return np.asarray(1 + (worse * bins) // n, dtype=np.int64)
 
 
@@ -116,7 +131,12 @@ class RfmScores:
     frequency: IntArray
     monetary: IntArray
     fm: IntArray
-    segment: NDArray[np.str_]
+    segment_code: NDArray[np.int8]  # index into SEGMENTS
+
+    @property
+    def segment(self) -> NDArray[np.str_]:
+        """Segment names (built on demand: codes are much cheaper to carry around)."""
+        return np.asarray(np.array(SEGMENTS, dtype=np.str_)[self.segment_code], dtype=np.str_)
 
     def code(self, index: int) -> str:
         """The usual three-digit form, e.g. "545"."""
@@ -137,6 +157,8 @@ def score(
     if not len(r) == len(f) == len(m):
         raise ValidationFailed("rfm.invalid_input", "recency, frequency and monetary differ")
     fm = (f + m + 1) // 2
-    names = np.array(settings.segment_grid, dtype=np.str_)
-    segment = names[r - 1, fm - 1] if len(r) else np.zeros(0, dtype=np.str_)
-    return RfmScores(recency=r, frequency=f, monetary=m, fm=fm, segment=segment)
+    codes = np.array(
+        [[SEGMENTS.index(name) for name in row] for row in settings.segment_grid], dtype=np.int8
+    )
+    segment_code = codes[r - 1, fm - 1] if len(r) else np.zeros(0, dtype=np.int8)
+    return RfmScores(recency=r, frequency=f, monetary=m, fm=fm, segment_code=segment_code)

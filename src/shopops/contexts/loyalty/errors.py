@@ -8,6 +8,8 @@ from enum import StrEnum
 class LoyaltyError(StrEnum):
     INSUFFICIENT_POINTS = "loyalty.insufficient_points"
     REDEMPTION_CAP_EXCEEDED = "loyalty.redemption_cap_exceeded"
+    CURRENCY_MISMATCH = "loyalty.currency_mismatch"
+    ORDER_NOT_FOUND = "loyalty.order_not_found"
     CUSTOMER_NOT_FOUND = "loyalty.customer_not_found"
     CAMPAIGN_NOT_FOUND = "loyalty.campaign_not_found"
     # field error codes

@@ -41,6 +41,7 @@ def add_lot(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> PointsEntry:
+    """Credit the balance and record the points as a new lot."""
     repository.credit(uow.session, account_id, points, uow.now())
     lot = PointsEntry(
         account_id=account_id,
@@ -74,15 +75,15 @@ def draw(
 ) -> list[PointsEntry]:
     """Ledger rows for points already debited from the balance, one per lot drawn on."""
     entries: list[PointsEntry] = []
-    for draw in draws:
-        if not repository.draw_from_lot(uow.session, draw.lot_id, draw.points):
-            raise RuntimeError(f"lot {draw.lot_id} holds fewer than {draw.points} points")
+    for step in draws:
+        if not repository.draw_from_lot(uow.session, step.lot_id, step.points):
+            raise RuntimeError(f"lot {step.lot_id} holds fewer than {step.points} points")
         entries.append(
             PointsEntry(
                 account_id=account_id,
                 kind=kind,
-                points=-draw.points,
-                lot_id=draw.lot_id,
+                points=-step.points,
+                lot_id=step.lot_id,
                 order_id=order_id,
                 order_reference=order_reference,
                 source=source,

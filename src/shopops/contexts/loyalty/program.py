@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm.attributes import flag_modified
+
 from shopops.auth.permissions import Permission
 from shopops.contexts.loyalty import repository, rules
 from shopops.contexts.loyalty.commands import (
@@ -23,7 +25,6 @@ from shopops.contexts.loyalty.models import (
     PROGRAM_ID,
     BonusCampaign,
     CreditOn,
-    LoyaltyProgram,
     TierDefinition,
 )
 from shopops.kernel.errors import FieldError, NotFound, ValidationFailed
@@ -93,18 +94,19 @@ def update_program(uow: UnitOfWork, command: UpdateProgram) -> ProgramView:
         )
     if wanted.as_dict() == before.as_dict():
         return before
-    row = repository.get_program(uow.session)
-    if row is None:
-        row = LoyaltyProgram(id=PROGRAM_ID, created_at=uow.now())
-        uow.session.add(row)
+    row = repository.program_for_update(uow.session, uow.now())
     for name, value in wanted.as_dict().items():
         setattr(row, name, value)
     row.updated_at = uow.now()
+    flag_modified(row, "updated_at")  # the clock's time even if equal, not the column's onupdate
     uow.session.flush()
     uow.audit(
-        "loyalty.program_updated", "loyalty_program", PROGRAM_ID,
-        before=before.as_dict(), after=wanted.as_dict(),
-    )  # fmt: skip
+        "loyalty.program_updated",
+        "loyalty_program",
+        PROGRAM_ID,
+        before=before.as_dict(),
+        after=wanted.as_dict(),
+    )
     return current_program(uow)
 
 
@@ -166,9 +168,12 @@ def replace_tiers(uow: UnitOfWork, command: ReplaceTiers) -> Sequence[TierDefini
     after = [_tier_snapshot(t) for t in tiers]
     if after != before:
         uow.audit(
-            "loyalty.tiers_replaced", "loyalty_tiers", "ladder",
-            before={"tiers": before}, after={"tiers": after},
-        )  # fmt: skip
+            "loyalty.tiers_replaced",
+            "loyalty_tiers",
+            "ladder",
+            before={"tiers": before},
+            after={"tiers": after},
+        )
     return repository.list_tiers(uow.session)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, column, delete, func, select, table, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -109,6 +110,26 @@ def get_program(session: Session) -> LoyaltyProgram | None:
     return session.get(LoyaltyProgram, PROGRAM_ID)
 
 
+def program_for_update(session: Session, now: datetime) -> LoyaltyProgram:
+    """The settings row, locked; created with the defaults first if missing (race-safe)."""
+    _insert_missing(
+        session, LoyaltyProgram, {"id": PROGRAM_ID, "created_at": now, "updated_at": now}, "id"
+    )
+    return session.scalars(
+        select(LoyaltyProgram)
+        .where(LoyaltyProgram.id == PROGRAM_ID)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _insert_missing(session: Session, model: Any, values: dict[str, Any], key: str) -> None:
+    """INSERT ... ON CONFLICT (key) DO NOTHING: a concurrent creator wins quietly."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
+
+
 def list_tiers(session: Session) -> Sequence[TierDefinition]:
     return session.scalars(
         select(TierDefinition).order_by(TierDefinition.min_spend_minor, TierDefinition.id)
@@ -182,17 +203,9 @@ def ensure_account(session: Session, customer_id: int, now: datetime) -> PointsA
     account = get_account(session, customer_id)
     if account is not None:
         return account
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(PointsAccount)
-        .values(
-            customer_id=customer_id,
-            balance=0,
-            spend_12m_minor=0,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["customer_id"])
+    values = {"customer_id": customer_id, "balance": 0, "spend_12m_minor": 0}
+    _insert_missing(
+        session, PointsAccount, values | {"created_at": now, "updated_at": now}, "customer_id"
     )
     created = get_account(session, customer_id)
     assert created is not None

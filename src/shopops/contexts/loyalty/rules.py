@@ -43,7 +43,7 @@ def earn_points(
     if amount_minor <= 0 or points_per_unit <= 0:
         return Earning(0, 0, tuple(multiplier_percents))
     denominator = unit_size * 10**exponent
-    base = amount_minor * points_per_unit // denominator
+    base = min(amount_minor * points_per_unit // denominator, MAX_POINTS)
     numerator = amount_minor * points_per_unit
     for percent in multiplier_percents:
         numerator *= percent

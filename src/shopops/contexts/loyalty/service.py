@@ -98,7 +98,7 @@ def earn_for_order(
         return None
     facts = repository.order_facts(uow.session, order_id)
     if facts is None:
-        raise NotFound("loyalty.order_not_found", f"order {order_id} does not exist")
+        raise NotFound(LoyaltyError.ORDER_NOT_FOUND, f"order {order_id} does not exist")
     if facts.customer_id is None or facts.is_cancelled or facts.currency != program.currency:
         return None
     account = repository.ensure_account(uow.session, facts.customer_id, uow.now())
@@ -234,7 +234,7 @@ def redeem(
     program = current_program(uow)
     if not _same_currency(program, currency):
         raise Unprocessable(
-            "loyalty.currency_mismatch",
+            LoyaltyError.CURRENCY_MISMATCH,
             f"points are redeemed on {program.currency} orders only",
             details={"currency": program.currency},
         )
@@ -259,9 +259,14 @@ def redeem(
     value = points * program.point_value_minor
     uow.emit(PointsRedeemed(customer_id, points, value, program.currency, balance, reference))
     return Redemption(
-        customer_id, points, value, program.currency, balance, reference,
+        customer_id,
+        points,
+        value,
+        program.currency,
+        balance,
+        reference,
         tuple(e.id for e in entries),
-    )  # fmt: skip
+    )
 
 
 # ---- reversal ----
@@ -381,26 +386,36 @@ def adjust_points(uow: UnitOfWork, command: AdjustPoints) -> AccountView:
         errors.add("reason", LoyaltyError.REASON_REQUIRED, "say why, in 1-200 characters")
     errors.raise_if_any()
     _require_customer(uow, command.customer_id)
-    account = repository.ensure_account(uow.session, command.customer_id, uow.now())
-    before = repository.balance_of(uow.session, account.id)
     if command.points > 0:
+        account = repository.ensure_account(uow.session, command.customer_id, uow.now())
+        before = repository.balance_of(uow.session, account.id)
         program = current_program(uow)
         ledger.add_lot(
-            uow, account.id, EntryKind.ADJUST, command.points,
-            expires_at=ledger.expiry(program, uow.now()), source="adjustment", reason=reason,
-        )  # fmt: skip
+            uow,
+            account.id,
+            EntryKind.ADJUST,
+            command.points,
+            expires_at=ledger.expiry(program, uow.now()),
+            source="adjustment",
+            reason=reason,
+        )
     else:
         points = -command.points
-        if not repository.debit(uow.session, account.id, points, uow.now()):
+        found = repository.get_account(uow.session, command.customer_id)
+        before = repository.balance_of(uow.session, found.id) if found else 0
+        if found is None or not repository.debit(uow.session, found.id, points, uow.now()):
             raise InsufficientPoints(points, before)
+        account = found
         draws = rules.consume(ledger.open_lots(uow, account.id), points)
         ledger.draw(uow, account.id, draws, EntryKind.ADJUST, source="adjustment", reason=reason)
     balance = repository.balance_of(uow.session, account.id)
     uow.audit(
-        "loyalty.points_adjusted", "loyalty_account", account.id,
+        "loyalty.points_adjusted",
+        "loyalty_account",
+        account.id,
         before={"balance": before},
         after={"balance": balance, "points": command.points, "reason": reason},
-    )  # fmt: skip
+    )
     uow.emit(PointsAdjusted(command.customer_id, command.points, balance, reason))
     return _view(uow, command.customer_id)
 

@@ -25,8 +25,12 @@ def round_half_even(numerator: int, denominator: int) -> int:
 
 
 def share(amount: int, rate_bp: int) -> int:
-    """``rate_bp`` basis points of ``amount``, rounded once."""
-    return round_half_even(amount * rate_bp, BASIS_POINTS)
+    """``rate_bp`` basis points of ``amount``, rounded once (``round_half_even``, inlined:
+    this is the engine's hottest line)."""
+    quotient, remainder = divmod(amount * rate_bp, BASIS_POINTS)
+    if 2 * remainder > BASIS_POINTS or (2 * remainder == BASIS_POINTS and quotient % 2 == 1):
+        quotient += 1
+    return quotient
 
 
 def included_tax(gross: int, rate_bp: int) -> int:

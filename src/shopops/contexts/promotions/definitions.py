@@ -31,7 +31,9 @@ class Scope:
     def is_all(self) -> bool:
         return not (self.products or self.categories or self.brands)
 
-    def includes(self, product_id: int, category_ids: Collection[int], brand_id: int | None) -> bool:
+    def includes(
+        self, product_id: int, category_ids: Collection[int], brand_id: int | None
+    ) -> bool:
         return (
             self.is_all
             or product_id in self.products
@@ -39,7 +41,9 @@ class Scope:
             or not self.categories.isdisjoint(category_ids)
         )
 
-    def excludes(self, product_id: int, category_ids: Collection[int], brand_id: int | None) -> bool:
+    def excludes(
+        self, product_id: int, category_ids: Collection[int], brand_id: int | None
+    ) -> bool:
         return (
             product_id in self.exclude_products
             or (brand_id is not None and brand_id in self.exclude_brands)
@@ -60,9 +64,9 @@ class Recurrence:
 
     def contains(self, at: datetime) -> bool:
         local = at.astimezone(ZoneInfo(self.timezone))
-        if self.weekdays or self.days_of_month:
-            if local.weekday() not in self.weekdays and local.day not in self.days_of_month:
-                return False
+        on_a_listed_day = local.weekday() in self.weekdays or local.day in self.days_of_month
+        if (self.weekdays or self.days_of_month) and not on_a_listed_day:
+            return False
         if self.start_time is not None and self.end_time is not None:
             return self.start_time <= local.time().replace(tzinfo=None) < self.end_time
         return True
@@ -75,6 +79,8 @@ class Schedule:
     recurrence: Recurrence | None = None
 
     def refusal(self, at: datetime) -> Reason | None:
+        if self.starts_at is None and self.ends_at is None and self.recurrence is None:
+            return None
         if self.starts_at is not None and at < self.starts_at:
             return Reason.NOT_STARTED
         if self.ends_at is not None and at >= self.ends_at:
@@ -151,14 +157,14 @@ class PromotionRule:
     requires_coupon: bool = False
     description: str = ""
 
-    @property
-    def level(self) -> Level:
-        return self.params.level
+    # Derived once, read on every cart: the level, the effective stacking group and
+    # the application order (level, then priority, then id).
+    level: Level = field(init=False, repr=False, compare=False)
+    group: str = field(init=False, repr=False, compare=False)
+    order_key: tuple[int, int, int] = field(init=False, repr=False, compare=False)
 
-    @property
-    def group(self) -> str:
-        return self.stacking.group or self.level.name.lower()
-
-    def order_key(self) -> tuple[int, int, int]:
-        """Application order: level, then priority, then id."""
-        return (self.level, self.stacking.priority, self.id)
+    def __post_init__(self) -> None:
+        level = self.params.level
+        object.__setattr__(self, "level", level)
+        object.__setattr__(self, "group", self.stacking.group or level.name.lower())
+        object.__setattr__(self, "order_key", (level, self.stacking.priority, self.id))

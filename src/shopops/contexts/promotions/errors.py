@@ -58,6 +58,7 @@ class PricingError(StrEnum):
     INVALID_QUANTITY = "pricing.invalid_quantity"
     UNKNOWN_SKU = "pricing.unknown_sku"
     MIXED_CURRENCIES = "pricing.mixed_currencies"
+    CURRENCY_MISMATCH = "pricing.currency_mismatch"
     UNKNOWN_CUSTOMER = "pricing.unknown_customer"
     INVALID_POINTS = "pricing.invalid_points"
     INVALID_SHIPPING = "pricing.invalid_shipping"

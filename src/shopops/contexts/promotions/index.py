@@ -52,7 +52,7 @@ class PromotionSet:
                 hits.update(self._by_category.get(category, ()))
             for promotion_id in hits:
                 found.setdefault(promotion_id, []).append(index)
-        matches = {promotion_id: every_line for promotion_id in self._everywhere}
+        matches = dict.fromkeys(self._everywhere, every_line)
         matches.update((promotion_id, tuple(indexes)) for promotion_id, indexes in found.items())
         return matches
 

@@ -140,8 +140,12 @@ class PricedCart:
                 for a in self.applied
             ],
             "coupons": [
-                {"code": c.code, "promotion_id": c.promotion_id, "applied": c.applied,
-                 "reason": c.reason}
+                {
+                    "code": c.code,
+                    "promotion_id": c.promotion_id,
+                    "applied": c.applied,
+                    "reason": c.reason,
+                }
                 for c in self.coupons
             ],
         }

@@ -3,92 +3,121 @@
 Two promotions conflict when either is exclusive, when they share a stacking
 group and at least one line, or when either one's ``combinable_with`` list
 leaves the other out. Promotions in no conflict always apply. Among the
-conflicting ones the engine prices a bounded number of compatible sets — a
+conflicting ones the engine builds a bounded number of compatible sets — a
 greedy pick by stand-alone value, and the same pick seeded with each of the
-most valuable contested promotions — and keeps the set best for the customer
-(largest total discount; ties to the lower priorities, then the lower ids).
-Every step is ordered, so the same cart always gets the same answer.
+most valuable contested promotions the greedy pick left out — prices them in
+full while they can still win, and keeps the set best for the customer (largest
+total discount; ties to the lower priorities, then the lower ids). Every step is
+ordered, so the same cart always gets the same answer.
+
+Conflicts are bit masks over the candidates (bit ``k`` is the ``k``-th candidate
+by id), so building them is linear in candidates x lines and testing a set is
+one AND.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import combinations
 
 from shopops.contexts.promotions.eligibility import Candidate
 
-MAX_SEEDS = 8  # extra sets tried, each seeded with one contested promotion
-
-Conflicts = dict[int, frozenset[int]]
+MAX_SEEDS = 8  # sets seeded with one contested promotion the greedy pick left out
 
 
-def _conflict_reason(a: Candidate, b: Candidate) -> bool:
+def conflict_between(a: Candidate, b: Candidate) -> str | None:
+    """Why ``a`` and ``b`` cannot apply together, or None when they can."""
     sa, sb = a.rule.stacking, b.rule.stacking
     if sa.exclusive or sb.exclusive:
-        return True
-    if a.rule.group == b.rule.group and not a.line_set.isdisjoint(b.line_set):
-        return True
-    return not (sa.allows(b.id, b.rule.group) and sb.allows(a.id, a.rule.group))
+        return f"promotion {(a if sa.exclusive else b).id} is exclusive"
+    if a.group == b.group and not set(a.lines).isdisjoint(b.lines):
+        return f"both are in stacking group '{a.group}' and cover the same line"
+    if not (sa.allows(b.id, b.group) and sb.allows(a.id, a.group)):
+        return "not on each other's combinable_with list"
+    return None
 
 
-def conflicts(candidates: Sequence[Candidate]) -> Conflicts:
-    """Promotion id -> ids it cannot apply together with (symmetric)."""
-    found: dict[int, set[int]] = {c.id: set() for c in candidates}
-
-    def mark(a: Candidate, b: Candidate) -> None:
-        found[a.id].add(b.id)
-        found[b.id].add(a.id)
-
-    exclusive = [c for c in candidates if c.rule.stacking.exclusive]
-    listed = [c for c in candidates if c.rule.stacking.combinable_ids is not None]
-    for special in (*exclusive, *listed):
-        for other in candidates:
-            if other.id != special.id and _conflict_reason(special, other):
-                mark(special, other)
-    groups: dict[str, list[Candidate]] = {}
-    for candidate in candidates:
-        groups.setdefault(candidate.rule.group, []).append(candidate)
-    for members in groups.values():
-        for a, b in combinations(members, 2):
-            if not a.line_set.isdisjoint(b.line_set):
-                mark(a, b)
-    return {promotion_id: frozenset(ids) for promotion_id, ids in found.items()}
+def conflict_masks(candidates: Sequence[Candidate]) -> list[int]:
+    """For each candidate, the bits of the candidates it cannot apply with (symmetric)."""
+    everyone = (1 << len(candidates)) - 1
+    covering: dict[str, dict[int, int]] = {}  # group -> line -> candidates covering it
+    for k, candidate in enumerate(candidates):
+        bit = 1 << k
+        lines = covering.setdefault(candidate.group, {})
+        for line in candidate.lines:
+            lines[line] = lines.get(line, 0) | bit
+    masks = []
+    for k, candidate in enumerate(candidates):
+        lines = covering[candidate.group]
+        mask = 0
+        for line in candidate.lines:
+            mask |= lines[line]
+        masks.append(mask & ~(1 << k))
+    for k, candidate in enumerate(candidates):
+        stacking = candidate.rule.stacking
+        if stacking.exclusive:
+            blocked = everyone
+        elif stacking.combinable_ids is not None:
+            blocked = everyone
+            for j, other in enumerate(candidates):
+                if stacking.allows(other.id, other.group):
+                    blocked &= ~(1 << j)
+        else:
+            continue
+        blocked &= ~(1 << k)
+        masks[k] |= blocked
+        j = 0
+        while blocked >> j:
+            if blocked >> j & 1:
+                masks[j] |= 1 << k
+            j += 1
+    return masks
 
 
 def candidate_sets(
-    candidates: Sequence[Candidate],
-    conflict_map: Conflicts,
-    standalone: Callable[[Candidate], int],
-) -> list[tuple[int, ...]]:
-    """Compatible sets of promotion ids worth pricing, each sorted, without repeats."""
-    free = [c.id for c in candidates if not conflict_map[c.id]]
-    contested = [c for c in candidates if conflict_map[c.id]]
+    candidates: Sequence[Candidate], masks: Sequence[int], standalone: Callable[[int], int]
+) -> list[tuple[int, int]]:
+    """Compatible sets worth pricing, as (bit mask over ``candidates``, estimate).
+
+    The greedy pick comes first, then the seeded picks, highest estimate first.
+    The estimate — the sum of the members' stand-alone values — is an upper bound
+    of what the set really gives (each promotion gives at most its stand-alone
+    value once others have reduced the prices), so the caller can stop pricing
+    sets as soon as an estimate falls below the best real total found.
+    """
+    contested = [k for k, mask in enumerate(masks) if mask]
     if not contested:
-        return [tuple(sorted(free))]
-    values = {c.id: standalone(c) for c in contested}
-    order = [
-        c.id
-        for c in sorted(
-            contested, key=lambda c: (-values[c.id], c.rule.stacking.priority, c.id)
-        )
-    ]
+        return [((1 << len(candidates)) - 1, 0)]
+    values = {k: standalone(k) for k in range(len(candidates))}
+    order = sorted(
+        contested,
+        key=lambda k: (-values[k], candidates[k].rule.stacking.priority, candidates[k].id),
+    )
+    free = sum(1 << k for k, mask in enumerate(masks) if not mask)
 
-    def greedy(seed: int | None) -> tuple[int, ...]:
-        chosen: list[int] = [] if seed is None else [seed]
-        for promotion_id in order:
-            if promotion_id not in chosen and conflict_map[promotion_id].isdisjoint(chosen):
-                chosen.append(promotion_id)
-        return tuple(sorted([*free, *chosen]))
+    def greedy(chosen: int) -> int:
+        for k in order:
+            if not masks[k] & chosen:
+                chosen |= 1 << k
+        return free | chosen
 
-    sets: list[tuple[int, ...]] = []
-    for seed in [None, *order[:MAX_SEEDS]]:
-        picked = greedy(seed)
-        if picked not in sets:
-            sets.append(picked)
-    return sets
+    def estimate(chosen: int) -> int:
+        return sum(values[k] for k in members(chosen))
+
+    first = greedy(0)
+    seeded: list[tuple[int, int]] = []
+    for seed in [k for k in order if not first >> k & 1][:MAX_SEEDS]:
+        picked = greedy(1 << seed)
+        if picked != first and all(picked != other for _, other in seeded):
+            seeded.append((-estimate(picked), picked))
+    seeded.sort()
+    return [(first, estimate(first))] + [(picked, -negative) for negative, picked in seeded]
 
 
-def blocker(promotion_id: int, chosen: Sequence[int], conflict_map: Conflicts) -> int | None:
-    """The lowest chosen id that keeps ``promotion_id`` out, if any."""
-    blocking = conflict_map.get(promotion_id, frozenset()).intersection(chosen)
-    return min(blocking) if blocking else None
+def members(chosen: int) -> list[int]:
+    """Indexes of the set bits, ascending."""
+    found = []
+    while chosen:
+        lowest = chosen & -chosen
+        found.append(lowest.bit_length() - 1)
+        chosen ^= lowest
+    return found

@@ -53,21 +53,38 @@ SCOPE_FIELDS = (
 )
 SCHEDULE_FIELDS = ("starts_at", "ends_at", "recurring")
 RECURRING_FIELDS = ("weekdays", "days_of_month", "start_time", "end_time", "timezone")
-CONDITION_FIELDS = ("min_spend", "min_quantity", "channels", "tiers", "segments", "first_order_only")
+CONDITION_FIELDS = (
+    "min_spend",
+    "min_quantity",
+    "channels",
+    "tiers",
+    "segments",
+    "first_order_only",
+)
 STACKING_FIELDS = ("group", "priority", "exclusive", "combinable_with")
-LIMIT_FIELDS = ("max_discount", "max_redemptions", "per_customer", "quota_units", "per_customer_units")
+LIMIT_FIELDS = (
+    "max_discount",
+    "max_redemptions",
+    "per_customer",
+    "quota_units",
+    "per_customer_units",
+)
 
 
-def raise_collected(errors: FieldErrorCollector) -> None:
+def raise_collected(
+    errors: FieldErrorCollector, fallback: str = PromotionError.INVALID_DEFINITION
+) -> None:
     """One error for everything found; its code is the problems' code when they share one."""
     if not errors:
         return
     codes = {e.code for e in errors.items}
-    code = codes.pop() if len(codes) == 1 else PromotionError.INVALID_DEFINITION
+    code = codes.pop() if len(codes) == 1 else fallback
     first = errors.items[0]
-    message = first.message if len(errors.items) == 1 else f"{len(errors.items)} problems"
-    raise ValidationFailed(code, f"{first.field}: {message}" if len(errors.items) == 1 else message,
-                           errors=errors.items)
+    if len(errors.items) == 1:
+        message = f"{first.field}: {first.message}"
+    else:
+        message = f"{len(errors.items)} problems"
+    raise ValidationFailed(code, message, errors=errors.items)
 
 
 def _section(raw: Mapping[str, Any], name: str, errors: FieldErrorCollector) -> dict[str, Any]:
@@ -194,7 +211,11 @@ def _stacking(reader: Reader) -> Stacking:
         reader.error("group", code, "a name of up to 40 characters")
         group = ""
     priority = reader.raw.get("priority", DEFAULT_PRIORITY)
-    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 1_000_000:
+    if (
+        isinstance(priority, bool)
+        or not isinstance(priority, int)
+        or not 0 <= priority <= 1_000_000
+    ):
         reader.error("priority", code, "a whole number from 0 to 1,000,000; lower applies first")
         priority = DEFAULT_PRIORITY
     exclusive = _flag(reader, "exclusive", code)
@@ -203,8 +224,7 @@ def _stacking(reader: Reader) -> Stacking:
     groups: frozenset[str] = frozenset()
     if listed is not None:
         if not isinstance(listed, list) or not all(
-            (isinstance(v, int) and not isinstance(v, bool) and v > 0)
-            or (isinstance(v, str) and v)
+            (isinstance(v, int) and not isinstance(v, bool) and v > 0) or (isinstance(v, str) and v)
             for v in listed
         ):
             reader.error("combinable_with", code, "a list of promotion ids and group names")
@@ -222,7 +242,9 @@ def _limits(reader: Reader, kind: str) -> Limits:
     per_customer_units = reader.integer("per_customer_units", required=False)
     if kind not in QUOTA_KINDS and (quota_units or per_customer_units):
         reader.error(
-            "quota_units", PromotionError.INVALID_LIMITS, "unit quotas are for flash sales and gifts"
+            "quota_units",
+            PromotionError.INVALID_LIMITS,
+            "unit quotas are for flash sales and gifts",
         )
     return Limits(
         max_discount_minor=reader.money("max_discount", required=False),
@@ -238,7 +260,9 @@ def parse_definition(raw: Mapping[str, Any], promotion_id: int = 0) -> Promotion
     errors = FieldErrorCollector()
     top = Reader(raw, None, errors, prefix="")
     for key in sorted(set(raw) - set(TOP_FIELDS)):
-        errors.add(key, PromotionError.UNKNOWN_FIELD, f"unknown field; known: {', '.join(TOP_FIELDS)}")
+        errors.add(
+            key, PromotionError.UNKNOWN_FIELD, f"unknown field; known: {', '.join(TOP_FIELDS)}"
+        )
     name = raw.get("name")
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 200:
         errors.add("name", PromotionError.INVALID_NAME, "1 to 200 characters")
@@ -261,8 +285,10 @@ def parse_definition(raw: Mapping[str, Any], promotion_id: int = 0) -> Promotion
     else:
         params_raw = _section(raw, "params", errors)
         params = PARSERS[str(kind)](Reader(params_raw, currency, errors, "params"))
-    sections = {name_: _section(raw, name_, errors) for name_ in ("scope", "schedule",
-                "conditions", "stacking", "limits")}
+    sections = {
+        name_: _section(raw, name_, errors)
+        for name_ in ("scope", "schedule", "conditions", "stacking", "limits")
+    }
     scope = _scope(top.child(sections["scope"], "scope"))
     schedule = _schedule(top.child(sections["schedule"], "schedule"))
     conditions = _conditions(Reader(sections["conditions"], currency, errors, "conditions"))
@@ -317,9 +343,11 @@ def definition_json(rule: PromotionRule) -> dict[str, Any]:
             else {
                 "weekdays": sorted(recurrence.weekdays),
                 "days_of_month": sorted(recurrence.days_of_month),
-                "start_time": None if recurrence.start_time is None
+                "start_time": None
+                if recurrence.start_time is None
                 else recurrence.start_time.isoformat("minutes"),
-                "end_time": None if recurrence.end_time is None
+                "end_time": None
+                if recurrence.end_time is None
                 else recurrence.end_time.isoformat("minutes"),
                 "timezone": recurrence.timezone,
             },

@@ -204,7 +204,9 @@ class Reader:
 
     def reject_unknown(self, known: Sequence[str]) -> None:
         for key in sorted(set(self.raw) - set(known)):
-            self.error(key, PromotionError.UNKNOWN_FIELD, f"unknown field; known: {', '.join(known)}")
+            self.error(
+                key, PromotionError.UNKNOWN_FIELD, f"unknown field; known: {', '.join(known)}"
+            )
 
 
 def major(minor: int | None, currency: str | None) -> str | None:
@@ -228,10 +230,14 @@ def line_discounts(
     amounts: Mapping[int, int], state: LineState, cap: int | None = None
 ) -> LineDiscounts:
     """Per-line amounts clamped to each line's room above its floor, then to ``cap`` in total."""
-    clamped = {i: min(max(a, 0), state.room(i)) for i, a in amounts.items()}
-    total = sum(clamped.values())
-    if cap is not None and total > cap:
+    net, floor = state.net, state.floor
+    clamped = {}
+    for i, amount in amounts.items():
+        amount = min(amount, net[i] - floor[i])
+        if amount > 0:
+            clamped[i] = amount
+    if cap is not None and sum(clamped.values()) > cap:
         indexes = sorted(clamped)
         parts = allocate(cap, [clamped[i] for i in indexes])
-        clamped = dict(zip(indexes, parts, strict=True))
-    return LineDiscounts({i: a for i, a in clamped.items() if a > 0})
+        clamped = {i: part for i, part in zip(indexes, parts, strict=True) if part}
+    return LineDiscounts(clamped)

@@ -55,7 +55,9 @@ class MultiBuy:
         amounts: dict[int, int] = {}
         for i in cheapest_first:
             units = min(quantities[i], discounted)
-            amounts[i] = round_half_even(net[i] * units * self.rate_bp, quantities[i] * BASIS_POINTS)
+            amounts[i] = round_half_even(
+                net[i] * units * self.rate_bp, quantities[i] * BASIS_POINTS
+            )
             discounted -= units
             if discounted == 0:
                 break

@@ -36,12 +36,19 @@ class PercentageOff:
             if self.max_discount_minor is not None:
                 amount = min(amount, self.max_discount_minor)
             return OrderDiscount(amount)
-        net = context.state.net
-        amounts = {i: share(net[i], self.rate_bp) for i in context.lines}
+        net, floor, rate = context.state.net, context.state.floor, self.rate_bp
+        amounts = {}
+        for i in context.lines:
+            amount = min(share(net[i], rate), net[i] - floor[i])
+            if amount > 0:
+                amounts[i] = amount
         return line_discounts(amounts, context.state, self.max_discount_minor)
 
     def to_json(self, currency: str | None) -> dict[str, Any]:
-        data: dict[str, Any] = {"percent": percent_text(self.rate_bp), "applies_to": self.applies_to}
+        data: dict[str, Any] = {
+            "percent": percent_text(self.rate_bp),
+            "applies_to": self.applies_to,
+        }
         if self.max_discount_minor is not None:
             data["max_discount"] = major(self.max_discount_minor, currency)
         return data

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shopops.contexts.promotions.errors import PromotionError
+from shopops.contexts.promotions.reasons import Reason
 from shopops.contexts.promotions.rules.base import (
     Level,
     OrderDiscount,
@@ -17,7 +18,6 @@ from shopops.contexts.promotions.rules.base import (
     Skip,
     major,
 )
-from shopops.contexts.promotions.reasons import Reason
 
 TIER_FIELDS = ("tiers",)
 STEP_FIELDS = ("every", "save", "max_discount")
@@ -92,7 +92,9 @@ def parse_tiers(reader: Reader) -> SpendTiers | None:
         if spend is None or save is None:
             return None
         if save > spend:
-            tier.error("save", PromotionError.INVALID_AMOUNT, "a tier cannot save more than its spend")
+            tier.error(
+                "save", PromotionError.INVALID_AMOUNT, "a tier cannot save more than its spend"
+            )
         if tiers and (spend <= tiers[-1][0] or save < tiers[-1][1]):
             tier.error(
                 "",
@@ -110,5 +112,7 @@ def parse_steps(reader: Reader) -> RepeatingThreshold | None:
     if every is None or save is None:
         return None
     if save > every:
-        reader.error("save", PromotionError.INVALID_AMOUNT, "a step cannot save more than it spends")
+        reader.error(
+            "save", PromotionError.INVALID_AMOUNT, "a step cannot save more than it spends"
+        )
     return RepeatingThreshold(every, save, cap)
