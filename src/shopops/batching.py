@@ -33,6 +33,7 @@ class GroupCommitter(Generic[T, R]):
         *,
         max_batch: int = 256,
         linger_seconds: float = 0.001,
+        workers: int = 2,
         name: str = "group-commit",
     ) -> None:
         self._process = process
@@ -40,7 +41,12 @@ class GroupCommitter(Generic[T, R]):
         self._linger = linger_seconds
         self._last_size = 0
         self._queue: queue.SimpleQueue[tuple[T, Future[R]] | object] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        # Two workers pipeline: one prepares its batch while the other holds the locks
+        # and waits for its commit.
+        self._threads = [
+            threading.Thread(target=self._run, name=f"{name}-{n}", daemon=True)
+            for n in range(workers)
+        ]
         self._started = False
         self._lock = threading.Lock()
         self.batches = 0
@@ -50,7 +56,8 @@ class GroupCommitter(Generic[T, R]):
         if not self._started:
             with self._lock:
                 if not self._started:
-                    self._thread.start()
+                    for thread in self._threads:
+                        thread.start()
                     self._started = True
         future: Future[R] = Future()
         self._queue.put((item, future))
@@ -58,8 +65,10 @@ class GroupCommitter(Generic[T, R]):
 
     def close(self) -> None:
         if self._started:
-            self._queue.put(_STOP)
-            self._thread.join(timeout=10)
+            for _ in self._threads:
+                self._queue.put(_STOP)
+            for thread in self._threads:
+                thread.join(timeout=10)
 
     def _take_batch(self) -> tuple[list[tuple[T, Future[R]]], bool]:
         first = self._queue.get()

@@ -74,12 +74,13 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        session = self.session
-        try:
-            session.rollback()  # no-op after commit; discards everything otherwise
-        finally:
-            session.close()
-            self._session = None
+        # close() rolls back whatever was not committed but, unlike rollback(), leaves
+        # the objects already loaded readable, so callers may build responses after
+        # the block.
+        self._events = []
+        self._audit_rows = []
+        self.session.close()
+        self._session = None
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -9,10 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from shopops.analytics import customers as analytics
 from shopops.analytics.customers.models import SegmentMember
 from shopops.audit.models import AuditEntry
 from shopops.auth.permissions import Role
-from shopops.bootstrap import Container
+from shopops.bootstrap import SCHEDULED_JOBS, Container
+from shopops.kernel.events import Actor
 from tests.analytics_customers.conftest import Buy, Person, Seeded, seed
 from tests.conftest import ClientFactory
 
@@ -222,10 +224,6 @@ def test_permissions(store: Seeded, client_as: ClientFactory) -> None:
 
 
 def test_the_scheduled_job_refreshes_every_segment(store: Seeded, container: Container) -> None:
-    from shopops.analytics import customers as analytics
-    from shopops.bootstrap import SCHEDULED_JOBS
-    from shopops.kernel.events import Actor
-
     with container.uow(Actor.system("test")) as uow:
         for name, value in (("gold", "gold"), ("silver", "silver")):
             analytics.create_segment(

@@ -55,8 +55,11 @@ class CommerceMachine(RuleBasedStateMachine):
                 uow.commit()
             self.orders.append(order.id)
             orders.pay_order(self.uow, self.container.payment_gateway, order_id=order.id)
-        fulfilment.ship(self.uow, self.container.carrier,
-                        fulfilment.ShipOrder(self.orders[0], self.warehouses[0], "sandbox"))
+        fulfilment.ship(
+            self.uow,
+            self.container.carrier,
+            fulfilment.ShipOrder(self.orders[0], self.warehouses[0], "sandbox"),
+        )
 
     def uow(self):  # type: ignore[no-untyped-def]
         return self.container.uow(SYSTEM)
@@ -68,9 +71,16 @@ class CommerceMachine(RuleBasedStateMachine):
         candidates = self.orders
         if data.draw(st.integers(0, 3)) > 0:
             with self.container.session_factory() as session:
-                candidates = list(session.scalars(
-                    select(orders.Order.id).where(orders.Order.status.in_(statuses))
-                    .order_by(orders.Order.id))) or self.orders
+                candidates = (
+                    list(
+                        session.scalars(
+                            select(orders.Order.id)
+                            .where(orders.Order.status.in_(statuses))
+                            .order_by(orders.Order.id)
+                        )
+                    )
+                    or self.orders
+                )
         return data.draw(st.sampled_from(candidates))
 
     def attempt(self, name: str, action) -> object:  # type: ignore[no-untyped-def]

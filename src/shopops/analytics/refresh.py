@@ -32,7 +32,13 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, make_url
 
-from shopops.analytics.sources import TABLES, TABLES_BY_NAME, SourceTable, promotions_of
+from shopops.analytics.sources import (
+    DUCKDB_TYPES,
+    TABLES,
+    TABLES_BY_NAME,
+    SourceTable,
+    promotions_of,
+)
 from shopops.analytics.store import WATERMARKS, AnalyticsStore, create_schema, scalar
 from shopops.db.types import UTCDateTime
 
@@ -134,15 +140,32 @@ def _changed(table: sa.TableClause, spec: SourceTable, mark: Watermark) -> sa.Co
 
 
 def _chunks(connection: Connection, query: sa.Select[Any]) -> Iterator[Sequence[Any]]:
-    result = connection.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(query)
-    yield from result.partitions(CHUNK_ROWS)
+    """The query's rows in chunks, as the driver returns them (plain tuples, raw values).
+
+    SQLAlchemy builds the statement (parameters rendered as literals of their
+    column types) and owns the transaction; the rows come from a DB-API cursor of
+    that connection (server-side on PostgreSQL), skipping per-value result
+    processing: timestamps are parsed by Arrow and DuckDB a column at a time.
+    """
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    postgres = connection.dialect.name == "postgresql"
+    cursor = driver.cursor(name="analytics_refresh") if postgres else driver.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            yield rows
+    finally:
+        cursor.close()
 
 
 def to_arrow(spec: SourceTable, rows: Sequence[Sequence[Any]]) -> pa.Table:
-    """Rows in the spec's column order -> an Arrow table of the store's types.
+    """Rows in the spec's column order -> an Arrow table.
 
-    Timestamps arrive as text from SQLite and as aware datetimes from PostgreSQL;
-    both become naive UTC.
+    Timestamps stay text when SQLite gives text (``_typed`` casts them in DuckDB,
+    much faster than value by value) and become naive UTC when PostgreSQL gives
+    aware datetimes.
     """
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in spec.columns]
     arrays = []
@@ -152,10 +175,20 @@ def to_arrow(spec: SourceTable, rows: Sequence[Sequence[Any]]) -> pa.Table:
             if isinstance(sample, datetime):
                 arrays.append(pc.cast(pa.array(values), pa.timestamp("us")))
             else:
-                arrays.append(pc.cast(pa.array(values, pa.string()), pa.timestamp("us")))
+                arrays.append(pa.array(values, pa.string()))
         else:
             arrays.append(pa.array(values, _ARROW_TYPES[kind]))
     return pa.Table.from_arrays(arrays, names=list(spec.column_names))
+
+
+def _typed(con: duckdb.DuckDBPyConnection, spec: SourceTable, chunk: pa.Table) -> None:
+    """Materialise ``chunk`` as the temp table ``_chunk`` with the store's column types."""
+    columns = ", ".join(f'CAST("{c}" AS {DUCKDB_TYPES[k]}) AS "{c}"' for c, k in spec.columns)
+    con.register("_raw", chunk)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _chunk AS SELECT {columns} FROM _raw")  # noqa: S608
+    finally:
+        con.unregister("_raw")
 
 
 # --- watermarks ----------------------------------------------------------------------------
@@ -167,17 +200,19 @@ class Watermark:
     max_updated_at: datetime | None = None
     rows_last: int = 0
 
-    def advance(self, chunk: pa.Table, spec: SourceTable) -> None:
-        if chunk.num_rows == 0 or "id" not in spec.column_names:
+    def advance(self, con: duckdb.DuckDBPyConnection, spec: SourceTable) -> None:
+        """Move past the rows of the ``_chunk`` temp table."""
+        if "id" not in spec.column_names:
             return
-        top = pc.max(chunk["id"]).as_py()
+        latest = "max(updated_at)" if "updated_at" in spec.column_names else "NULL"
+        top, moment = con.execute(f"SELECT max(id), {latest} FROM _chunk").fetchall()[0]  # noqa: S608
+        if top is None:
+            return
         self.max_id = top if self.max_id is None else max(self.max_id, top)
-        if "updated_at" in spec.column_names:
-            latest = pc.max(chunk["updated_at"]).as_py()
-            if latest is not None:
-                latest = latest.replace(tzinfo=UTC)
-                if self.max_updated_at is None or latest > self.max_updated_at:
-                    self.max_updated_at = latest
+        if moment is not None:
+            moment = moment.replace(tzinfo=UTC)
+            if self.max_updated_at is None or moment > self.max_updated_at:
+                self.max_updated_at = moment
 
 
 def _load_watermarks(con: duckdb.DuckDBPyConnection) -> dict[str, Watermark]:
@@ -202,22 +237,18 @@ def _save_watermark(
 # --- the refresh ---------------------------------------------------------------------------
 
 
-def _merge(con: duckdb.DuckDBPyConnection, spec: SourceTable, chunk: pa.Table, fresh: bool) -> int:
-    """Upsert a chunk by id; returns the rows that are new or differ from the store's."""
-    con.register("_chunk", chunk)
-    try:
-        if fresh:
-            con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')  # noqa: S608
-            return int(chunk.num_rows)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _changed AS SELECT * FROM _chunk EXCEPT "  # noqa: S608
-            f'SELECT * FROM "{spec.name}" WHERE id IN (SELECT id FROM _chunk)'
-        )
-        con.execute(f'DELETE FROM "{spec.name}" WHERE id IN (SELECT id FROM _changed)')  # noqa: S608
-        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _changed')  # noqa: S608
-        return int(scalar(con, "SELECT count(*) FROM _changed") or 0)
-    finally:
-        con.unregister("_chunk")
+def _merge(con: duckdb.DuckDBPyConnection, spec: SourceTable, fresh: bool) -> int:
+    """Upsert the ``_chunk`` temp table by id; returns the rows new or different from the store's."""  # noqa: E501
+    if fresh:
+        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')  # noqa: S608
+        return int(scalar(con, "SELECT count(*) FROM _chunk") or 0)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _changed AS SELECT * FROM _chunk EXCEPT "  # noqa: S608
+        f'SELECT * FROM "{spec.name}" WHERE id IN (SELECT id FROM _chunk)'
+    )
+    con.execute(f'DELETE FROM "{spec.name}" WHERE id IN (SELECT id FROM _changed)')  # noqa: S608
+    con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _changed')  # noqa: S608
+    return int(scalar(con, "SELECT count(*) FROM _changed") or 0)
 
 
 def _refresh_table(
@@ -243,9 +274,9 @@ def _refresh_table(
             derived.extend(p for row in rows for p in promotions_of(row[0], row[width]))
             parents.extend(row[0] for row in rows)
             rows = [row[:width] for row in rows]
-        chunk = to_arrow(spec, rows)
-        moved += _merge(con, spec, chunk, fresh)
-        mark.advance(chunk, spec)
+        _typed(con, spec, to_arrow(spec, rows))
+        moved += _merge(con, spec, fresh)
+        mark.advance(con, spec)
     if derived_name:
         spec_derived = TABLES_BY_NAME[derived_name]
         return moved, {derived_name: _replace_derived(con, spec_derived, parents, derived, fresh)}
@@ -260,27 +291,24 @@ def _replace_derived(
     fresh: bool,
 ) -> int:
     """Replace the derived rows of the parents that were read; returns the rows that differ."""
-    chunk = to_arrow(spec, rows)
-    con.register("_chunk", chunk)
+    _typed(con, spec, to_arrow(spec, rows))
+    if fresh:
+        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')  # noqa: S608
+        return len(rows)
     con.register("_parents", pa.table({"id": pa.array(parents, pa.int64())}))
     try:
-        if fresh:
-            con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')  # noqa: S608
-            return int(chunk.num_rows)
         old = f'SELECT * FROM "{spec.name}" WHERE "{spec.parent_key}" IN (SELECT id FROM _parents)'  # noqa: S608
         counted = scalar(
             con,
             f"SELECT (SELECT count(*) FROM (SELECT * FROM _chunk EXCEPT {old})) + "  # noqa: S608
             f"(SELECT count(*) FROM ({old} EXCEPT SELECT * FROM _chunk))",
         )
-
         con.execute(
             f'DELETE FROM "{spec.name}" WHERE "{spec.parent_key}" IN (SELECT id FROM _parents)'  # noqa: S608
         )
         con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')  # noqa: S608
         return int(counted or 0)
     finally:
-        con.unregister("_chunk")
         con.unregister("_parents")
 
 
@@ -298,13 +326,13 @@ def _refresh_children(
     child = _source(spec)
     parent = _source(parent_spec)
     query = sa.select(child)
-    if not fresh:
-        query = query.join(parent, parent.c.id == child.c[spec.parent_key]).where(
-            _changed(parent, parent_spec, parent_mark)
-        )
+    if not fresh:  # parent ids first, then the children through their parent-key index
+        moved_parents = sa.select(parent.c.id).where(_changed(parent, parent_spec, parent_mark))
+        query = query.where(child.c[spec.parent_key].in_(moved_parents))
     moved = 0
     for rows in _chunks(connection, query.order_by(child.c.id)):
-        moved += _merge(con, spec, to_arrow(spec, rows), fresh)
+        _typed(con, spec, to_arrow(spec, rows))
+        moved += _merge(con, spec, fresh)
     return moved
 
 
@@ -328,7 +356,7 @@ def refresh_store(store: AnalyticsStore, database_url: str, *, full: bool = Fals
             now = datetime.now(UTC)
             con.execute("BEGIN TRANSACTION")
             try:
-                with read_engine(database_url).connect() as connection:
+                with read_engine(database_url).connect() as connection, connection.begin():
                     derived: dict[str, int] = {}
                     for spec in TABLES:
                         mark = marks.setdefault(spec.name, Watermark())

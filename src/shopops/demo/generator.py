@@ -1,4 +1,4 @@
-"""Builds the demo store: staff, catalog, warehouses and stock, customers.
+"""Builds the demo store: staff, catalog, warehouses and stock, customers, order history.
 
 Deterministic for a given seed. Small, slow-moving things (staff, products,
 warehouses) go through the services like any user's input; large volumes
@@ -21,6 +21,7 @@ from shopops.contexts import access, catalog, inventory
 from shopops.contexts.customers.models import Customer, CustomerAddress
 from shopops.db.bulk import insert_rows, reserve_ids
 from shopops.demo import data
+from shopops.demo.history import seed_history
 from shopops.kernel.events import Actor
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -32,6 +33,7 @@ class DemoSize:
     customers: int = 3000
     days: int = 180
     seed: int = 42
+    orders: bool = True  # months of order history after the customers
 
 
 @dataclass
@@ -40,6 +42,7 @@ class DemoSummary:
     skus: list[str] = field(default_factory=list)
     warehouses: dict[str, int] = field(default_factory=dict)
     customers: int = 0
+    rows: dict[str, int] = field(default_factory=dict)  # history rows written, per table
 
 
 def is_seeded(container: Container) -> bool:
@@ -63,6 +66,16 @@ def seed_demo(
     _seed_catalog(container, rng, summary, report)
     _seed_warehouses(container, rng, summary, report)
     summary.customers = _seed_customers(container, rng, size, end, report)
+    if size.orders:
+        summary.rows = seed_history(
+            container,
+            SEEDER,
+            customers=size.customers,
+            days=size.days,
+            seed=size.seed,
+            end=end,
+            report=report,
+        )
     return summary
 
 

@@ -390,23 +390,24 @@ def place_orders(
         except DomainError as error:
             outcomes.append(error)
     ready = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, PreparedOrder)]
+    # The costly per-order work (encryption, price breakdown) happens before any
+    # stock row is locked, so a concurrent batch can hold the lock meanwhile.
+    values = [_order_values(uow, prepared) for _, prepared in ready]
+    ids = reserve_ids(uow.session, Order.__table__, len(ready))  # type: ignore[arg-type]
     reserved = inventory.reserve_many(uow, [_reserve_command(uow, p) for _, p in ready])
     results: list[PlacedOrder | DomainError] = [
         o if isinstance(o, DomainError) else DomainError("internal", "not placed") for o in outcomes
     ]  # placeholders for the prepared ones are overwritten below
-    accepted = []
-    for (index, prepared), reservation in zip(ready, reserved, strict=True):
-        if isinstance(reservation, DomainError):
-            results[index] = reservation
-        else:
-            accepted.append((index, prepared))
-    ids = reserve_ids(uow.session, Order.__table__, len(accepted))  # type: ignore[arg-type]
     order_rows = []
     children = _Children()
-    for order_id, (index, prepared) in zip(ids, accepted, strict=True):
-        values = _order_values(uow, prepared)
-        order_rows.append({"id": order_id, **values})
-        placed = PlacedOrder.of(order_id, values)
+    for (index, prepared), order_values, order_id, reservation in zip(
+        ready, values, ids, reserved, strict=True
+    ):
+        if isinstance(reservation, DomainError):
+            results[index] = reservation
+            continue
+        order_rows.append({"id": order_id, **order_values})
+        placed = PlacedOrder.of(order_id, order_values)
         request = requests[index]
         with uow.acting_as(request.actor, request.request_id):
             _record(uow, prepared, placed, children)

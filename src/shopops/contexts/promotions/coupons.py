@@ -251,7 +251,7 @@ def resolve_codes(
     raw_codes: Sequence[str],
     customer: CustomerFacts,
     at: datetime,
-    promotions: Mapping[int, Promotion],
+    promotions: Mapping[int, repository.PromotionState],
 ) -> list[ResolvedCoupon]:
     """The grants for the codes in a cart, or the first problem with one of them.
 
@@ -269,7 +269,7 @@ def resolve_codes(
         coupon = found.get(code)
         if coupon is None:
             raise _refuse(index, code, CouponError.NOT_FOUND, "no such coupon code")
-        promotion = promotions.get(coupon.promotion_id) or repository.get(
+        promotion = promotions.get(coupon.promotion_id) or repository.promotion_state(
             uow.session, coupon.promotion_id
         )
         if code in normalized[:index] or any(

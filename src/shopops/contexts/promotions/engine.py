@@ -345,11 +345,7 @@ def price_cart(
 
     pristine = LineState(start.quantities, start.net, start.floor)  # rules only read it
     sets = candidate_sets(ordered, masks, lambda k: _standalone(cart, pristine, ordered[k]))
-    chosen = sets[0][0]
-    for candidate_set, estimate in sets[1:]:
-        if estimate < evaluate(chosen).benefit:
-            break  # estimates only fall from here, and none can beat what was found
-        chosen = min(chosen, candidate_set, key=preference)
+    chosen = min(sets, key=preference)
     evaluation = evaluate(chosen)
     points, points_parts = _points(cart, evaluation.state)
     explanation = _explain(promotion_set, refusals, ordered, masks, evaluation, chosen)

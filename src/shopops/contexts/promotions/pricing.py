@@ -48,17 +48,20 @@ _set_cache: dict[tuple[tuple[int, str, int, str], ...], PromotionSet] = {}
 _CACHE_LIMIT = 4096
 
 
-def _rule(row: Promotion, quota: FlashSaleQuota | None) -> PromotionRule:
-    """The parsed definition, cached per definition fingerprint: definitions change rarely."""
-    key = (row.id, row.fingerprint)
-    rule = _rule_cache.get(key)
-    if rule is None:
-        rule = parse_definition(definition_of(row, quota), row.id)
+def _rules(
+    uow: UnitOfWork,
+    states: Sequence[repository.PromotionState],
+    quotas: Mapping[int, FlashSaleQuota],
+) -> list[PromotionRule]:
+    """The parsed definitions, cached per fingerprint: only changed ones are read and parsed."""
+    missing = [s.id for s in states if (s.id, s.fingerprint) not in _rule_cache]
+    for row in repository.get_many(uow.session, missing).values():
+        rule = parse_definition(definition_of(row, quotas.get(row.id)), row.id)
         with _cache_lock:
             if len(_rule_cache) >= _CACHE_LIMIT:
                 _rule_cache.clear()
-            _rule_cache[key] = rule
-    return rule
+            _rule_cache[(row.id, row.fingerprint)] = rule
+    return [_rule_cache[(s.id, s.fingerprint)] for s in states]
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class _Catalogue:
     """The active promotions with their counters, loaded once for one or many carts."""
 
     promotions: PromotionSet
-    rows: dict[int, Promotion]
+    rows: dict[int, repository.PromotionState]
     quotas: dict[int, FlashSaleQuota]
     parents: dict[int, int | None]
 
@@ -86,9 +89,10 @@ class _Catalogue:
 
 
 def _catalogue(uow: UnitOfWork) -> _Catalogue:
-    rows = {row.id: row for row in repository.active_promotions(uow.session, uow.now())}
+    states = repository.active_promotion_states(uow.session, uow.now())
+    rows = {state.id: state for state in states}
     quotas = repository.quotas(uow.session, list(rows))
-    rules = [_rule(row, quotas.get(row.id)) for row in rows.values()]
+    rules = _rules(uow, states, quotas)
     gift_skus = {r.params.sku for r in rules if isinstance(r.params, Gift)}
     gifts = repository.sku_facts(uow.session, gift_skus)
     priced_rules = []

@@ -179,16 +179,53 @@ def list_promotions(
     return session.scalars(stmt).all()
 
 
-def active_promotions(session: Session, now: datetime) -> Sequence[Promotion]:
+@dataclass(frozen=True)
+class PromotionState:
+    """What pricing needs of a promotion besides its (cached) definition."""
+
+    id: int
+    fingerprint: str
+    status: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    redemptions_used: int
+    discount_used_minor: int
+
+
+_STATE_COLUMNS = (
+    Promotion.id,
+    Promotion.fingerprint,
+    Promotion.status,
+    Promotion.starts_at,
+    Promotion.ends_at,
+    Promotion.redemptions_used,
+    Promotion.discount_used_minor,
+)
+
+
+def active_promotion_states(session: Session, now: datetime) -> list[PromotionState]:
     """Active promotions that have not ended (those not started yet are explained)."""
-    return session.scalars(
-        select(Promotion)
+    rows = session.execute(
+        select(*_STATE_COLUMNS)
         .where(
             Promotion.status == "active",
             or_(Promotion.ends_at.is_(None), Promotion.ends_at > now),
         )
         .order_by(Promotion.id)
-    ).all()
+    )
+    return [PromotionState(*row) for row in rows]
+
+
+def promotion_state(session: Session, promotion_id: int) -> PromotionState | None:
+    row = session.execute(select(*_STATE_COLUMNS).where(Promotion.id == promotion_id)).first()
+    return None if row is None else PromotionState(*row)
+
+
+def get_many(session: Session, promotion_ids: Collection[int]) -> dict[int, Promotion]:
+    if not promotion_ids:
+        return {}
+    rows = session.scalars(select(Promotion).where(Promotion.id.in_(sorted(promotion_ids))))
+    return {row.id: row for row in rows}
 
 
 def active_flash_sales(session: Session, *, other_than: int) -> Sequence[Promotion]:

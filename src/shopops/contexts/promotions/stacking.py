@@ -5,9 +5,9 @@ group and at least one line, or when either one's ``combinable_with`` list
 leaves the other out. Promotions in no conflict always apply. Among the
 conflicting ones the engine builds a bounded number of compatible sets — a
 greedy pick by stand-alone value, and the same pick seeded with each of the
-most valuable contested promotions the greedy pick left out — prices them in
-full while they can still win, and keeps the set best for the customer (largest
-total discount; ties to the lower priorities, then the lower ids). Every step is
+most valuable contested promotions the greedy pick left out — prices the
+promising ones in full, and keeps the set best for the customer (largest total
+discount; ties to the lower priorities, then the lower ids). Every step is
 ordered, so the same cart always gets the same answer.
 
 Conflicts are bit masks over the candidates (bit ``k`` is the ``k``-th candidate
@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from shopops.contexts.promotions.eligibility import Candidate
 
 MAX_SEEDS = 8  # sets seeded with one contested promotion the greedy pick left out
+MAX_PRICED = 4  # sets priced in full at most
 
 
 def conflict_between(a: Candidate, b: Candidate) -> str | None:
@@ -75,24 +76,22 @@ def conflict_masks(candidates: Sequence[Candidate]) -> list[int]:
 
 def candidate_sets(
     candidates: Sequence[Candidate], masks: Sequence[int], standalone: Callable[[int], int]
-) -> list[tuple[int, int]]:
-    """Compatible sets worth pricing, as (bit mask over ``candidates``, estimate).
+) -> list[int]:
+    """Compatible sets worth pricing in full, as bit masks over ``candidates``.
 
-    The greedy pick comes first, then the seeded picks, highest estimate first.
-    The estimate — the sum of the members' stand-alone values — is an upper bound
-    of what the set really gives (each promotion gives at most its stand-alone
-    value once others have reduced the prices), so the caller can stop pricing
-    sets as soon as an estimate falls below the best real total found.
+    First the greedy pick; then, best first and at most ``MAX_PRICED - 1`` of
+    them, the seeded picks whose members' stand-alone values add up to more than
+    those of the members they displace (the others cannot be expected to win).
     """
     contested = [k for k, mask in enumerate(masks) if mask]
+    free = sum(1 << k for k, mask in enumerate(masks) if not mask)
     if not contested:
-        return [((1 << len(candidates)) - 1, 0)]
-    values = {k: standalone(k) for k in range(len(candidates))}
+        return [free]
+    values = {k: standalone(k) for k in contested}
     order = sorted(
         contested,
         key=lambda k: (-values[k], candidates[k].rule.stacking.priority, candidates[k].id),
     )
-    free = sum(1 << k for k, mask in enumerate(masks) if not mask)
 
     def greedy(chosen: int) -> int:
         for k in order:
@@ -100,17 +99,17 @@ def candidate_sets(
                 chosen |= 1 << k
         return free | chosen
 
-    def estimate(chosen: int) -> int:
-        return sum(values[k] for k in members(chosen))
-
     first = greedy(0)
     seeded: list[tuple[int, int]] = []
     for seed in [k for k in order if not first >> k & 1][:MAX_SEEDS]:
         picked = greedy(1 << seed)
-        if picked != first and all(picked != other for _, other in seeded):
-            seeded.append((-estimate(picked), picked))
+        gain = sum(values[k] for k in members(picked & ~first)) - sum(
+            values[k] for k in members(first & ~picked)
+        )
+        if gain > 0 and all(picked != other for _, other in seeded):
+            seeded.append((-gain, picked))
     seeded.sort()
-    return [(first, estimate(first))] + [(picked, -negative) for negative, picked in seeded]
+    return [first] + [picked for _, picked in seeded[: MAX_PRICED - 1]]
 
 
 def members(chosen: int) -> list[int]:
