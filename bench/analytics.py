@@ -25,7 +25,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -370,7 +370,8 @@ def operational_orders(url: str, first_id: int, count: int) -> int:
     path = url.removeprefix("sqlite:///")
     rng = np.random.default_rng(first_id)
     ids = np.arange(first_id, first_id + count)
-    stamp = (NOW.replace(tzinfo=None)).isoformat(sep=" ", timespec="microseconds")
+    base = NOW.replace(tzinfo=None) - timedelta(days=30)  # one order a second from here
+    stamps = [f"{base + timedelta(seconds=i):%Y-%m-%d %H:%M:%S}.000000" for i in ids.tolist()]
     channels = np.array(CHANNELS)[rng.integers(0, 7, count)]
     orders = [
         (
@@ -395,11 +396,11 @@ def operational_orders(url: str, first_id: int, count: int) -> int:
             1,
             "[]",
             "low",
-            stamp,
-            stamp,
-            stamp,
+            t,
+            t,
+            t,
         )
-        for i, c in zip(ids.tolist(), channels.tolist(), strict=True)
+        for i, c, t in zip(ids.tolist(), channels.tolist(), stamps, strict=True)
     ]
     lines = [
         (

@@ -94,7 +94,9 @@ class Settings(BaseSettings):
     def refreshes_analytics_on_commit(self) -> bool:
         if self.analytics_refresh_on_commit is not None:
             return self.analytics_refresh_on_commit
-        return self.env != "test"
+        # Production refreshes from `shopops worker` (every few seconds), never in the
+        # API processes that take orders.
+        return self.env == "development"
 
     @property
     def is_sqlite(self) -> bool:

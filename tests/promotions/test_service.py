@@ -413,3 +413,20 @@ def test_cost_floor_by_default_zero_floor_on_request(shop: Shop) -> None:
     shop.create({**TEN_PERCENT, "params": {"percent": 90}})
     assert shop.quote(("TEE", 1)).total_minor == 4000  # the tee costs 40.00
     assert shop.quote(("TEE", 1), floor="zero").total_minor == 1000
+
+
+def test_a_quote_can_simulate_another_moment(shop: Shop) -> None:
+    tomorrow = NOW + timedelta(days=1)
+    promotion_id = shop.create(
+        {
+            **TEN_PERCENT,
+            "schedule": {
+                "starts_at": tomorrow.isoformat(),
+                "ends_at": (tomorrow + timedelta(days=1)).isoformat(),
+            },
+        }
+    )
+    assert [c.reason for c in shop.quote(("TEE", 1)).explanation] == ["not_started"]
+    later = shop.quote(("TEE", 1), at=tomorrow + timedelta(hours=1))
+    assert [(c.promotion_id, c.reason) for c in later.explanation] == [(promotion_id, "applied")]
+    assert shop.quote(("TEE", 1), at=tomorrow + timedelta(days=2)).explanation == ()

@@ -48,6 +48,11 @@ class CliState:
     def use(self, container: Container) -> None:
         self._container = container
 
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.dispose()
+            self._container = None
+
     def actor(self) -> Actor:
         """The system operator by default; `--as EMAIL` acts with that user's role."""
         if self.acting_as is None:

@@ -19,6 +19,9 @@ def seed(
     days: int = typer.Option(180, min=1, max=3650, help="How many days of history."),
     seed_value: int = typer.Option(42, "--seed", help="Random seed (same seed, same store)."),
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if already seeded."),
+    with_orders: bool = typer.Option(
+        True, "--orders/--no-orders", help="Simulate order history (orders, payments, returns)."
+    ),
 ) -> None:
     """Build a deterministic, realistic demo store in the configured database."""
     container = state.container
@@ -44,10 +47,11 @@ def seed(
                 tasks[stage] = int(bar.add_task(stage, total=total))
             bar.update(tasks[stage], completed=done)  # type: ignore[arg-type]
 
-        summary = seed_demo(container, DemoSize(customers, days, seed_value), report)
+        summary = seed_demo(container, DemoSize(customers, days, seed_value, with_orders), report)
     console.print(
         f"seeded {len(summary.skus)} SKUs, {len(summary.warehouses)} warehouses, "
-        f"{summary.customers} customers"
+        f"{summary.customers} customers, {summary.rows.get('orders', 0)} orders "
+        f"({summary.rows.get('order_lines', 0)} lines)"
     )
     _print_logins()
 

@@ -66,6 +66,13 @@ app.add_typer(demo_app, name="demo")
 def run() -> None:
     """Console-script entry point: domain errors become a message and an exit code."""
     try:
+        _dispatch()
+    finally:
+        state.close()  # stop background threads (analytics refresh) before the interpreter
+
+
+def _dispatch() -> None:
+    try:
         app(standalone_mode=False)
     except DomainError as error:
         error_console.print(f"[bold red]error[/] {escape(f'{error.code}: {error.message}')}")

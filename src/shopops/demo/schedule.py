@@ -28,9 +28,9 @@ HOUR_WEIGHTS = (
 WEEKDAY_WEIGHTS = (0.92, 0.9, 0.95, 1.0, 1.08, 1.22, 1.18)  # Monday .. Sunday
 
 RATE_SHAPE = 1.1  # gamma shape of purchase rates: a long tail of frequent buyers
-MEAN_RATE_PER_DAY = 1 / 30
+MEAN_RATE_PER_DAY = 1 / 20
 DROPOUT_BETA = (1.2, 8.0)  # mean dropout chance after a purchase: 13 %
-NEVER_BUY = 0.15  # registered, never ordered
+NEVER_BUY = 0.12  # registered, never ordered
 
 
 @dataclass(frozen=True)

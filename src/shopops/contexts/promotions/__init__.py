@@ -12,10 +12,12 @@ unit of work, after validation and before stock is reserved):
    once; each entry is a PricedCart or the DomainError for that request).
    ``priced.lines`` lists the cart's SKUs merged in first-seen order, then any
    gift lines (``gift_of`` set, ``total_minor`` 0): reserve stock for those too.
-2. reserve stock, write the order with ``subtotal_minor``, ``discount_minor``,
-   ``shipping_minor - shipping_discount_minor``, ``total_minor`` and
-   ``pricing = priced.as_dict()``; each order line's ``discount_minor`` and
-   ``total_minor`` come from the matching ``PricedLine`` (refunds start there).
+2. reserve stock, write the order with ``subtotal_minor``, ``discount_minor``
+   (items, order and shipping discounts), ``shipping_minor`` (the fee before its
+   discount) and ``total_minor`` (= subtotal + shipping - discount -
+   ``points_minor``) from ``priced``, and ``pricing = priced.as_dict()``; each
+   order line's ``discount_minor`` and ``total_minor`` come from the matching
+   ``PricedLine`` (refunds start there).
 3. ``redeem(uow, order_number, priced, customer_id)`` — counts uses, budgets,
    flash/gift quotas and coupons with conditional UPDATEs; a limit reached since
    pricing raises a Conflict and rolls back only this redemption (a savepoint):

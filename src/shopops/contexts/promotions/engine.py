@@ -109,9 +109,8 @@ def _line_effect(outcome: LineDiscounts, candidate: Candidate, state: LineState)
         total = budget
     for i, amount in amounts.items():
         state.net[i] -= amount
-    return _Effect(
-        Reason.APPLIED, "", total, {i: a for i, a in amounts.items() if a}, outcome.units
-    )
+    parts = {i: a for i, a in amounts.items() if a}
+    return _Effect(Reason.APPLIED, f"on {len(parts)} line(s)", total, parts, outcome.units)
 
 
 def _order_effect(outcome: OrderDiscount, candidate: Candidate, state: LineState) -> _Effect:
@@ -123,9 +122,8 @@ def _order_effect(outcome: OrderDiscount, candidate: Candidate, state: LineState
     parts = allocate_capped(amount, [state.net[i] for i in lines], rooms)
     for i, part in zip(lines, parts, strict=True):
         state.net[i] -= part
-    return _Effect(
-        Reason.APPLIED, "", amount, {i: p for i, p in zip(lines, parts, strict=True) if p}
-    )
+    shares = {i: p for i, p in zip(lines, parts, strict=True) if p}
+    return _Effect(Reason.APPLIED, f"split over {len(shares)} line(s)", amount, shares)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,13 +170,14 @@ def _evaluate(cart: Cart, start: _Start, chosen: Iterable[Candidate]) -> _Evalua
         elif isinstance(outcome, ShippingDiscount):
             amount = min(outcome.amount, shipping_left, shipping_left if budget is None else budget)
             shipping_left -= amount
-            effect = _Effect(Reason.APPLIED, "", amount)
+            effect = _Effect(Reason.APPLIED, "off shipping", amount)
         else:
             value = outcome.quantity * outcome.unit_price_minor
             if budget is not None and value > budget:
                 effect = _Effect(Reason.BUDGET_EXHAUSTED, "the budget left cannot cover the gift")
             else:
-                effect = _Effect(Reason.APPLIED, "", value, units=outcome.quantity, gift=outcome)
+                gift = f"adds {outcome.quantity} x {outcome.sku} free"
+                effect = _Effect(Reason.APPLIED, gift, value, units=outcome.quantity, gift=outcome)
         if effect.reason == Reason.APPLIED and effect.amount == 0 and effect.gift is None:
             effect = _Effect(Reason.NO_DISCOUNT, "nothing left to discount on its lines")
         evaluation.effects[candidate.id] = effect

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from threading import Lock
 
 from shopops.auth.permissions import Permission
@@ -54,14 +55,20 @@ def _rules(
     quotas: Mapping[int, FlashSaleQuota],
 ) -> list[PromotionRule]:
     """The parsed definitions, cached per fingerprint: only changed ones are read and parsed."""
-    missing = [s.id for s in states if (s.id, s.fingerprint) not in _rule_cache]
+    found: dict[int, PromotionRule] = {}
+    for state in states:
+        cached = _rule_cache.get((state.id, state.fingerprint))
+        if cached is not None:
+            found[state.id] = cached
+    missing = [state.id for state in states if state.id not in found]
     for row in repository.get_many(uow.session, missing).values():
         rule = parse_definition(definition_of(row, quotas.get(row.id)), row.id)
+        found[row.id] = rule
         with _cache_lock:
             if len(_rule_cache) >= _CACHE_LIMIT:
                 _rule_cache.clear()
             _rule_cache[(row.id, row.fingerprint)] = rule
-    return [_rule_cache[(s.id, s.fingerprint)] for s in states]
+    return [found[state.id] for state in states if state.id in found]
 
 
 @dataclass(frozen=True)
@@ -88,8 +95,9 @@ class _Catalogue:
         return found
 
 
-def _catalogue(uow: UnitOfWork) -> _Catalogue:
-    states = repository.active_promotion_states(uow.session, uow.now())
+def _catalogue(uow: UnitOfWork, at: datetime | None = None) -> _Catalogue:
+    """Promotions active at ``at`` (now by default) and not ended by then."""
+    states = repository.active_promotion_states(uow.session, at or uow.now())
     rows = {state.id: state for state in states}
     quotas = repository.quotas(uow.session, list(rows))
     rules = _rules(uow, states, quotas)
@@ -247,7 +255,7 @@ def quote(uow: UnitOfWork, request: PricingRequest) -> PricedCart:
     """The simulator: price a cart and explain every promotion; nothing is written."""
     uow.require(Permission.PROMOTIONS_READ)
     facts = repository.sku_facts(uow.session, (line.sku.strip() for line in request.lines))
-    return _price(uow, request, _catalogue(uow), facts, strict_coupons=False)
+    return _price(uow, request, _catalogue(uow, request.at), facts, strict_coupons=False)
 
 
 def price_order(
@@ -256,7 +264,8 @@ def price_order(
     """Price an order being placed. With ``strict_coupons`` a code that does not apply
     (minimum spend, a better promotion it cannot combine with) is an error."""
     facts = repository.sku_facts(uow.session, (line.sku.strip() for line in request.lines))
-    return _price(uow, request, _catalogue(uow), facts, strict_coupons=strict_coupons)
+    catalogue = _catalogue(uow, request.at)
+    return _price(uow, request, catalogue, facts, strict_coupons=strict_coupons)
 
 
 def price_orders(
