@@ -314,7 +314,7 @@ def sales_with_sql(store: AnalyticsStore, period: Period) -> dict[tuple[Any, ...
             l.quantity * l.unit_cost_minor AS cost,
             o.valid AND o.placed_at = first.first_at AS is_first,
             coalesce(cat.name, '(none)') AS category, coalesce(b.name, '(none)') AS brand,
-            (epoch(o.placed_at)::BIGINT + {offset}) // 86400 AS bucket
+            (floor(epoch(o.placed_at))::BIGINT + {offset}) // 86400 AS bucket
         FROM order_lines l JOIN o ON o.id = l.order_id
         LEFT JOIN first ON first.buyer = o.buyer
         LEFT JOIN variants v ON v.sku = l.sku LEFT JOIN products p ON p.id = v.product_id

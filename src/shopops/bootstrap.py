@@ -78,6 +78,7 @@ HANDLER_REGISTRATIONS: list[Callable[[HandlerRegistry], None]] = [
     webhooks.register_handlers,
     returns.register_handlers,
     loyalty.register_handlers,
+    orders.register_handlers,
 ]
 
 

@@ -15,9 +15,7 @@ import logging
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,24 +24,11 @@ from shopops.db.outbox import DeliveryStatus, OutboxDelivery, OutboxEvent
 from shopops.kernel.errors import Conflict, NotFound
 from shopops.kernel.events import Actor
 from shopops.kernel.time import Clock
-from shopops.uow import UnitOfWork
+from shopops.uow import DeliveredEvent, Handler, UnitOfWork
 
 log = logging.getLogger("shopops.relay")
 
 
-@dataclass(frozen=True)
-class DeliveredEvent:
-    """What a handler receives: the committed event as stored in the outbox."""
-
-    id: int
-    event_type: str
-    aggregate_type: str
-    aggregate_id: str
-    payload: dict[str, Any]
-    occurred_at: datetime
-
-
-Handler = Callable[[UnitOfWork, DeliveredEvent], None]
 ALL_EVENTS = "*"
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +27,27 @@ from shopops.kernel.pii import PiiCipher
 from shopops.kernel.time import Clock
 
 Subscribers = Callable[[str], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class DeliveredEvent:
+    """What an outbox handler receives: the committed event as stored in the outbox."""
+
+    id: int
+    event_type: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+Handler = Callable[["UnitOfWork", DeliveredEvent], None]
+
+
+class HandlerRegistrar(Protocol):
+    """Where contexts subscribe handlers (``shopops.relay.HandlerRegistry``)."""
+
+    def register(self, name: str, event_types: Sequence[str], handler: Handler) -> None: ...
 
 
 class UnitOfWork:

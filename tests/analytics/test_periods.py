@@ -66,3 +66,12 @@ def test_every_window_problem_is_reported_together() -> None:
     with pytest.raises(ValidationFailed) as caught:
         parse_period(tz="UTC", now=NOW, grain="day", start=date(2020, 1, 1), end=date(2026, 1, 1))
     assert f"at most {MAX_DAYS} days" in caught.value.errors[0].message
+
+
+def test_fractions_of_a_second_never_round_into_the_next_bucket() -> None:
+    period = parse_period(
+        tz="UTC", now=NOW, grain="day", start=date(2026, 3, 1), end=date(2026, 3, 2)
+    )
+    late = datetime(2026, 3, 1, 23, 59, 59, 900_000, tzinfo=UTC)
+    labels = {b.key: b.label for b in period.buckets()}
+    assert [labels[k] for k in _engine_buckets(period, [late])] == ["2026-03-01"]

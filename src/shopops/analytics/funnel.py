@@ -22,7 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from shopops.analytics.metrics.facts import NONE
-from shopops.analytics.periods import Period
+from shopops.analytics.periods import Period, epoch
 from shopops.analytics.sources import Sources
 from shopops.kernel.errors import FieldError, ValidationFailed
 
@@ -46,9 +46,7 @@ def session_events(src: Sources, period: Period) -> ir.Table:
         events.occurred_at >= period.utc_start - LOOKBACK, events.occurred_at < period.utc_end
     )
     visitor = events.anonymous_id.fill_null(ibis.literal("u:") + events.user_id.fill_null(""))
-    events = events.mutate(
-        _visitor=visitor, _epoch=events.occurred_at.epoch_seconds().cast("int64")
-    )
+    events = events.mutate(_visitor=visitor, _epoch=epoch(events.occurred_at))
     ordered = ibis.window(group_by=events._visitor, order_by=[events.occurred_at, events.id])
     previous = events._epoch.lag().over(ordered)
     events = events.mutate(

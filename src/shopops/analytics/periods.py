@@ -34,6 +34,15 @@ _LAST = re.compile(r"^(\d{1,4})([hdwm])$")
 _EPOCH_LOCAL = datetime(1970, 1, 1)  # noqa: DTZ001 - naive local wall time on purpose
 
 
+def epoch(ts: ir.TimestampValue) -> ir.IntegerValue:
+    """Whole seconds since 1970 (UTC), rounded down on every engine.
+
+    DuckDB and PostgreSQL give fractional seconds, and a plain cast to an integer
+    rounds them (12:59:59.6 would land in the next hour); SQLite truncates.
+    """
+    return ts.epoch_seconds().floor().cast("int64")
+
+
 @dataclass(frozen=True)
 class Bucket:
     key: int
@@ -98,8 +107,8 @@ class Period:
         """The bucket key of each timestamp (naive UTC) as an engine expression."""
         if self.grain is None:
             return ibis.literal(0, type="int64")
-        epoch = ts.epoch_seconds().cast("int64")
-        local = epoch + self._offset_expr(epoch)
+        seconds = epoch(ts)
+        local = seconds + self._offset_expr(seconds)
         if self.grain == "hour":
             return local // 3600
         if self.grain == "day":

@@ -37,19 +37,23 @@ class CliState:
 
     def __init__(self) -> None:
         self._container: Container | None = None
+        self._owned = False
         self.acting_as: str | None = None
 
     @property
     def container(self) -> Container:
         if self._container is None:
             self._container = build()
+            self._owned = True
         return self._container
 
     def use(self, container: Container) -> None:
         self._container = container
+        self._owned = False
 
     def close(self) -> None:
-        if self._container is not None:
+        """Dispose the container this CLI built (not one handed in with ``use``)."""
+        if self._container is not None and self._owned:
             self._container.dispose()
             self._container = None
 

@@ -243,11 +243,14 @@ def place_order(
 def cancel_order(
     number: str, reason: str = typer.Option(..., help="Why; kept in the timeline.")
 ) -> None:
-    """Cancel an order that has not shipped; held stock is released."""
+    """Cancel an order that has not shipped; held stock is released, captures refunded."""
     with state.uow() as uow:
-        order = orders.cancel_order(uow, orders.get_order_by_number(uow, number).id, reason=reason)
-        uow.commit()
-        console.print(f"{order.number} cancelled; stock released")
+        order_id = orders.get_order_by_number(uow, number).id
+    order, refund = orders.cancel_and_refund(
+        state.uow, state.container.payment_gateway, order_id=order_id, reason=reason
+    )
+    refunded = f"; refund {refund.status}" if refund is not None else ""
+    console.print(f"{order.number} cancelled; stock released{refunded}")
 
 
 @orders_app.command("transition")

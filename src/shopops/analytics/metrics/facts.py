@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from shopops.analytics.periods import epoch
 from shopops.analytics.sources import Sources
 
 NONE = "(none)"
@@ -182,9 +183,7 @@ def buyer_cohorts(src: Sources, ctx: FactContext) -> ir.Table:
     later = later.filter(later.placed_at > later.first_at)
     second = later.group_by(_second_buyer="buyer").aggregate(second_at=later.placed_at.min())
     joined = one.left_join(second, one.buyer == second._second_buyer)
-    gap = joined.second_at.epoch_seconds().cast("int64") - joined.first_at.epoch_seconds().cast(
-        "int64"
-    )
+    gap = epoch(joined.second_at) - epoch(joined.first_at)
     return joined.select(
         ts=joined.first_at,
         buyer=joined.buyer,
@@ -241,14 +240,14 @@ def shipments(src: Sources, ctx: FactContext) -> ir.Table:
     joined = parcels.join(orders, parcels.order_id == orders.order_id).left_join(
         warehouses, parcels.warehouse_id == warehouses._warehouse
     )
-    shipped = joined.shipped_at.epoch_seconds().cast("int64")
+    shipped = epoch(joined.shipped_at)
     return joined.select(
         ts=joined.shipped_at,
         shipment_id=joined.id,
         has_deadline=joined.ship_by.notnull(),
         on_time=joined.ship_by.notnull() & (joined.shipped_at <= joined.ship_by),
-        ship_seconds=shipped - joined.paid_at.epoch_seconds().cast("int64"),
-        deliver_seconds=joined.delivered_at.epoch_seconds().cast("int64") - shipped,
+        ship_seconds=shipped - epoch(joined.paid_at),
+        deliver_seconds=epoch(joined.delivered_at) - shipped,
         warehouse=_label(joined._warehouse_code),
         channel=joined.channel,
         region=joined.region,

@@ -167,11 +167,12 @@ def get_order(order_id: int, context: RequestContext = READ) -> OrderRead:
 
 @router.post("/{order_id}/cancel", response_model=OrderRead)
 def cancel_order(order_id: int, body: OrderCancel, context: RequestContext = WRITE) -> OrderRead:
-    """Cancel an order that has not shipped; the stock it held is released at once."""
-    with context.uow() as uow:
-        orders.cancel_order(uow, order_id, reason=body.reason)
-        uow.commit()
-        return _read(uow, order_id)
+    """Cancel an order that has not shipped; the stock it held is released at once and
+    whatever was captured is refunded through the gateway (outside any transaction)."""
+    orders.cancel_and_refund(
+        context.uow, context.container.payment_gateway, order_id=order_id, reason=body.reason
+    )
+    return _read_fresh(context, order_id)
 
 
 @router.post("/{order_id}/transitions", response_model=OrderRead)

@@ -24,6 +24,10 @@ router = APIRouter(prefix="/returns", tags=["returns"])
 
 READ = Depends(require(Permission.ORDERS_READ))
 MANAGE = Depends(require(Permission.RETURNS_MANAGE, Permission.ORDERS_READ))
+# Money goes back to the customer: finance's permission too, not only the returns desk's.
+REFUND = Depends(
+    require(Permission.RETURNS_MANAGE, Permission.ORDERS_READ, Permission.PAYMENTS_REFUND)
+)
 
 
 @router.post("", response_model=ReturnRead, status_code=201)
@@ -108,7 +112,7 @@ def receive_return(
 
 
 @router.post("/{return_id}/refund", response_model=ReturnRead)
-def refund_return(return_id: int, context: RequestContext = MANAGE) -> ReturnRead:
+def refund_return(return_id: int, context: RequestContext = REFUND) -> ReturnRead:
     """Refund the returned lines' value (capped by what each line can still refund)
     through the payment gateway. A received return, or an approved refund-only one."""
     found = returns.refund_return(

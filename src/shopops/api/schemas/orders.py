@@ -200,6 +200,7 @@ class OrderPage(Page[OrderSummaryRead]):
 
 
 class OrderLineRead(BaseModel):
+    id: int = Field(description="Order line id, as returns and per-line refunds expect.")
     line_number: int
     sku: str
     product_name: str
@@ -214,6 +215,7 @@ class OrderLineRead(BaseModel):
     @classmethod
     def of(cls, line: orders.OrderLine, currency: str) -> OrderLineRead:
         return cls(
+            id=line.id,
             line_number=line.line_number,
             sku=line.sku,
             product_name=line.product_name,

@@ -23,6 +23,7 @@ from shopops.contexts.orders.events import (
     OrderShipped,
     OrderStatusChanged,
 )
+from shopops.contexts.orders.handlers import register_handlers
 from shopops.contexts.orders.models import Order, OrderEvent, OrderLine, OrderTag
 from shopops.contexts.orders.payment_flow import (
     Transactions,
@@ -129,6 +130,7 @@ __all__ = [
     "record_timeline",
     "refund_order",
     "refundable_by_line",
+    "register_handlers",
     "request_refund",
     "retry_stuck_refunds",
     "search",

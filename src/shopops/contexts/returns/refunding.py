@@ -34,6 +34,7 @@ def refund_return(
     """Refund a received return (or an approved refund-only one)."""
     with uow_factory() as uow:
         uow.require(Permission.RETURNS_MANAGE)
+        uow.require(Permission.PAYMENTS_REFUND)
         order, request = lock(uow, return_id)
         check_transition(request, ReturnStatus.REFUNDED)
         _refuse_if_in_flight(uow, request)
