@@ -27,9 +27,8 @@ def erase_customer_copies(uow: UnitOfWork, event: DeliveredEvent) -> None:
         )
         .execution_options(synchronize_session=False)
     )
-    uow.audit(
-        "orders.personal_data_erased", "customer", customer_id, after={"orders": erased.rowcount}
-    )  # type: ignore[attr-defined]
+    count = erased.rowcount  # type: ignore[attr-defined]
+    uow.audit("orders.personal_data_erased", "customer", customer_id, after={"orders": count})
 
 
 def register_handlers(registry: HandlerRegistrar) -> None:
