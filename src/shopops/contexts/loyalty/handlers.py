@@ -7,14 +7,10 @@ read-only table reference in ``repository``. Each reaction is idempotent:
 crediting is once per order (a unique row), and reversals aim at a target
 computed from the order's current refunds, so a repeated event changes nothing.
 
-The relay's types are described by protocols here: contexts do not import the relay.
+The relay's types come from ``shopops.uow``: contexts do not import the relay.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any, Protocol
 
 from shopops.contexts.loyalty.models import CreditOn
 from shopops.contexts.loyalty.service import (
@@ -22,31 +18,10 @@ from shopops.contexts.loyalty.service import (
     reverse_for_cancellation,
     reverse_for_refund,
 )
-from shopops.uow import UnitOfWork
+from shopops.uow import DeliveredEvent as CommittedEvent
+from shopops.uow import HandlerRegistrar, UnitOfWork
 
 _TRIGGERS = {"order.paid": CreditOn.PAID, "order.delivered": CreditOn.DELIVERED}
-
-
-class CommittedEvent(Protocol):
-    """The outbox event as the relay hands it over (``shopops.relay.DeliveredEvent``)."""
-
-    @property
-    def event_type(self) -> str: ...
-
-    @property
-    def payload(self) -> dict[str, Any]: ...
-
-    @property
-    def occurred_at(self) -> datetime: ...
-
-
-class HandlerRegistrar(Protocol):
-    def register(
-        self,
-        name: str,
-        event_types: Sequence[str],
-        handler: Callable[[UnitOfWork, CommittedEvent], None],
-    ) -> None: ...
 
 
 def on_order_settled(uow: UnitOfWork, event: CommittedEvent) -> None:

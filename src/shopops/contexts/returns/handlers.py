@@ -1,31 +1,13 @@
 """Reactions to events of lower contexts (run by the outbox relay after the commit).
 
-The relay's types are described by protocols here: contexts do not import the relay.
+The relay's types come from ``shopops.uow``: contexts do not import the relay.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
-
 from shopops.contexts.returns.service import mark_refunded
-from shopops.uow import UnitOfWork
-
-
-class CommittedEvent(Protocol):
-    """The outbox event as the relay hands it over (``shopops.relay.DeliveredEvent``)."""
-
-    @property
-    def payload(self) -> dict[str, Any]: ...
-
-
-class HandlerRegistrar(Protocol):
-    def register(
-        self,
-        name: str,
-        event_types: Sequence[str],
-        handler: Callable[[UnitOfWork, CommittedEvent], None],
-    ) -> None: ...
+from shopops.uow import DeliveredEvent as CommittedEvent
+from shopops.uow import HandlerRegistrar, UnitOfWork
 
 
 def on_refund_issued(uow: UnitOfWork, event: CommittedEvent) -> None:

@@ -7,37 +7,12 @@ exactly once. It only writes rows: the HTTP requests are the dispatcher's job.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any, Protocol
-
 from shopops.contexts.webhooks import repository, rules
 from shopops.contexts.webhooks.models import WebhookMessage
-from shopops.uow import UnitOfWork
+from shopops.uow import DeliveredEvent as CommittedEvent
+from shopops.uow import HandlerRegistrar, UnitOfWork
 
 HANDLER_NAME = "webhooks.fan_out"
-
-
-class CommittedEvent(Protocol):
-    """The outbox event as the relay hands it over (``shopops.relay.DeliveredEvent``)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def event_type(self) -> str: ...
-    @property
-    def payload(self) -> dict[str, Any]: ...
-    @property
-    def occurred_at(self) -> datetime: ...
-
-
-class HandlerRegistrar(Protocol):
-    def register(
-        self,
-        name: str,
-        event_types: Sequence[str],
-        handler: Callable[[UnitOfWork, CommittedEvent], None],
-    ) -> None: ...
 
 
 def fan_out(uow: UnitOfWork, event: CommittedEvent) -> None:
