@@ -95,7 +95,10 @@ async def _buyers(url: str, token: str, buyers: int) -> tuple[list[float], int, 
 
 
 def _load(url: str, token: str, buyers: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    out.put(asyncio.run(_buyers(url, token, buyers)))
+    try:
+        out.put(asyncio.run(_buyers(url, token, buyers)))
+    except Exception as error:  # surface it in the parent instead of hanging
+        out.put(error)
 
 
 def run_http(
@@ -133,8 +136,11 @@ def run_http(
         results: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
         generator = multiprocessing.Process(target=_load, args=(base, token, buyers, results))
         generator.start()
-        latencies, placed, refused, seconds = results.get(timeout=600)
+        outcome = results.get(timeout=900)
         generator.join()
+        if isinstance(outcome, Exception):
+            raise outcome
+        latencies, placed, refused, seconds = outcome
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
