@@ -72,6 +72,8 @@ class OrderCreate(BaseModel):
                     "guest": {"email": "wang.fang@example.com", "name": "Wang Fang"},
                     "tags": ["gift"],
                     "note": "leave at the front desk",
+                    "coupon_codes": ["SPRING10"],
+                    "shipping_method": "standard",
                 }
             ]
         }
@@ -85,6 +87,18 @@ class OrderCreate(BaseModel):
     allow_split: bool = Field(default=True, description="May ship from several warehouses.")
     tags: list[str] = Field(default_factory=list, max_length=20)
     note: str | None = Field(default=None, max_length=2000)
+    coupon_codes: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Coupon codes to apply; a code that does not apply refuses the order.",
+        examples=[["SPRING10"]],
+    )
+    shipping_method: str | None = Field(
+        default=None,
+        max_length=32,
+        description="Shipping method promotions see (default `standard`).",
+        examples=["standard"],
+    )
 
     def command(self) -> orders.PlaceOrder:
         address = self.shipping_address
@@ -98,6 +112,8 @@ class OrderCreate(BaseModel):
             allow_split=self.allow_split,
             tags=tuple(self.tags),
             note=self.note,
+            coupon_codes=tuple(self.coupon_codes),
+            shipping_method=self.shipping_method,
         )
 
 
@@ -266,12 +282,44 @@ class PricingRead(BaseModel):
     discount: str
     shipping: str
     total: str
+    item_discount: str | None = None
+    order_discount: str | None = None
+    shipping_discount: str | None = None
+    points_redeemed: int = 0
+    points: str | None = None
+    tax: str | None = None
+    applied: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Promotions applied at placement (id, name, kind, level, discount, coupon).",
+    )
+    coupons: list[dict[str, Any]] = Field(default_factory=list)
 
     @classmethod
     def of(cls, pricing: dict[str, Any], currency: str) -> PricingRead:
-        document = _in_major(pricing, currency)
+        compact = {**pricing, "lines": [_compact_line(line) for line in pricing.get("lines", [])]}
+        document = _in_major(compact, currency)
         document.setdefault("currency", currency)
         return cls.model_validate(document)
+
+
+# Line keys shown only when they say something (a discount, points, tax, a gift).
+_LINE_DEFAULTS: dict[str, Any] = {
+    "discount_minor": 0,
+    "points_minor": 0,
+    "tax_minor": 0,
+    "gift_of": None,
+}
+
+
+def _compact_line(line: dict[str, Any]) -> dict[str, Any]:
+    shown = {
+        key: value
+        for key, value in line.items()
+        if not (key in _LINE_DEFAULTS and value == _LINE_DEFAULTS[key])
+    }
+    if shown.get("subtotal_minor") == shown.get("total_minor"):
+        shown.pop("subtotal_minor", None)
+    return shown
 
 
 class ContactRead(BaseModel):

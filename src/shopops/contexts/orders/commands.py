@@ -38,6 +38,8 @@ class PlaceOrder:
     allow_split: bool = True
     tags: tuple[str, ...] = ()
     note: str | None = None
+    coupon_codes: tuple[str, ...] = ()
+    shipping_method: str | None = None  # None: the promotions default ("standard")
 
 
 @dataclass(frozen=True)

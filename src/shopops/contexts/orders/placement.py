@@ -1,14 +1,18 @@
-"""Placing orders: validate, snapshot prices, reserve stock, persist — alone or in batches."""
+"""Placing orders: validate, snapshot prices, price through promotions, reserve stock,
+persist and redeem promotions — alone or in batches."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from shopops.auth.permissions import Permission
-from shopops.contexts import inventory
+from shopops.contexts import inventory, promotions
 from shopops.contexts.orders import repository
 from shopops.contexts.orders.commands import PlaceOrder
 from shopops.contexts.orders.errors import CHANNELS, OrderError
@@ -35,12 +39,25 @@ class PreparedOrder:
     number: str
     currency: str
     quantities: dict[str, int]  # merged per SKU, in first-seen order
-    snapshots: dict[str, SkuSnapshot]
+    snapshots: dict[str, SkuSnapshot]  # the ordered SKUs, and gift SKUs once priced
     customer_region: str | None
+    priced: promotions.PricedCart | None = None  # set by ``_priced``
 
     @property
     def subtotal_minor(self) -> int:
+        if self.priced is not None:
+            return self.priced.subtotal_minor
         return sum(self.snapshots[s].price_minor * q for s, q in self.quantities.items())
+
+    @property
+    def stock_lines(self) -> dict[str, int]:
+        """What to reserve: the ordered quantities plus any gift lines."""
+        lines = dict(self.quantities)
+        if self.priced is not None:
+            for line in self.priced.lines:
+                if line.gift_of is not None:
+                    lines[line.sku] = lines.get(line.sku, 0) + line.quantity
+        return lines
 
 
 def _validate_shape(command: PlaceOrder, errors: FieldErrorCollector) -> dict[str, int]:
@@ -152,11 +169,64 @@ def prepare(
     )
 
 
+def _customers_with_live_orders(uow: UnitOfWork, customer_ids: Iterable[int]) -> set[int]:
+    """Those of ``customer_ids`` with an order that is not cancelled or closed."""
+    wanted = sorted(set(customer_ids))
+    if not wanted:
+        return set()
+    found = uow.session.scalars(
+        select(Order.customer_id)
+        .where(
+            Order.customer_id.in_(wanted),
+            Order.status.not_in([OrderStatus.CANCELLED, OrderStatus.CLOSED]),
+        )
+        .distinct()
+    )
+    return {customer_id for customer_id in found if customer_id is not None}
+
+
+def _pricing_request(prepared: PreparedOrder, first_order: bool) -> promotions.PricingRequest:
+    command = prepared.command
+    return promotions.PricingRequest(
+        lines=tuple(promotions.PricingLine(sku, q) for sku, q in prepared.quantities.items()),
+        customer_id=command.customer_id,
+        channel=command.channel,
+        coupon_codes=command.coupon_codes,
+        shipping_method=command.shipping_method or "standard",
+        first_order=first_order,
+        currency=prepared.currency,
+    )
+
+
+def _gift_skus(priced: Iterable[promotions.PricedCart | DomainError]) -> set[str]:
+    return {
+        line.sku
+        for cart in priced
+        if isinstance(cart, promotions.PricedCart)
+        for line in cart.lines
+        if line.gift_of is not None
+    }
+
+
+def _priced(
+    prepared: PreparedOrder,
+    priced: promotions.PricedCart,
+    snapshots: Mapping[str, SkuSnapshot],
+) -> PreparedOrder:
+    """``prepared`` with its priced cart and the snapshots of its gift SKUs."""
+    gifts = {
+        line.sku: snapshots[line.sku]
+        for line in priced.lines
+        if line.gift_of is not None and line.sku in snapshots
+    }
+    return dataclasses.replace(prepared, priced=priced, snapshots={**gifts, **prepared.snapshots})
+
+
 def _reserve_command(uow: UnitOfWork, prepared: PreparedOrder) -> inventory.ReserveStock:
     window = uow.settings.payment_window_minutes if uow.settings else 30
     return inventory.ReserveStock(
         reference=prepared.number,
-        lines=prepared.quantities,
+        lines=prepared.stock_lines,
         customer_region=prepared.customer_region,
         allow_split=prepared.command.allow_split,
         expires_in_seconds=window * 60 + 300,  # the close job acts first; expiry is a backstop
@@ -164,6 +234,8 @@ def _reserve_command(uow: UnitOfWork, prepared: PreparedOrder) -> inventory.Rese
 
 
 def _pricing(prepared: PreparedOrder) -> dict[str, Any]:
+    if prepared.priced is not None:
+        return prepared.priced.as_dict()
     return {
         "currency": prepared.currency,
         "lines": [
@@ -192,7 +264,8 @@ def _order_values(uow: UnitOfWork, prepared: PreparedOrder) -> dict[str, Any]:
     guest = command.guest
     now = uow.now()
     exponent = currency_exponent(prepared.currency)
-    total = prepared.subtotal_minor
+    priced = prepared.priced
+    total = priced.total_minor if priced is not None else prepared.subtotal_minor
     window = uow.settings.payment_window_minutes if uow.settings else 30
     email = normalize_email(guest.email) if guest else None
     return {
@@ -215,16 +288,16 @@ def _order_values(uow: UnitOfWork, prepared: PreparedOrder) -> dict[str, Any]:
         "ship_country": address.country.strip().upper(),
         "currency": prepared.currency,
         "subtotal_minor": prepared.subtotal_minor,
-        "discount_minor": 0,
-        "shipping_minor": 0,
-        "tax_minor": 0,
+        "discount_minor": priced.discount_minor if priced is not None else 0,
+        "shipping_minor": priced.shipping_minor if priced is not None else 0,
+        "tax_minor": priced.tax_minor if priced is not None else 0,
         "total_minor": total,
         "captured_minor": 0,
         "refunded_minor": 0,
         "pricing": _pricing(prepared),
         "allow_split": command.allow_split,
         "risk_flags": risk_flags(
-            quantity=sum(prepared.quantities.values()),
+            quantity=sum(prepared.stock_lines.values()),
             total_minor=total,
             exponent=exponent,
             is_guest=command.customer_id is None,
@@ -275,6 +348,30 @@ class _Children:
         insert_rows(uow.session, OrderEvent.__table__, self.timeline)  # type: ignore[arg-type]
 
 
+def _line_amounts(
+    prepared: PreparedOrder,
+) -> list[tuple[str, int, int, int, int, SkuSnapshot | None]]:
+    """(sku, quantity, unit price, discount, total, snapshot) per order line: the priced
+    lines (the ordered SKUs in first-seen order, then gifts at a total of 0)."""
+    if prepared.priced is None:
+        return [
+            (sku, q, snap.price_minor, 0, snap.price_minor * q, snap)
+            for sku, q in prepared.quantities.items()
+            for snap in (prepared.snapshots[sku],)
+        ]
+    return [
+        (
+            line.sku,
+            line.quantity,
+            line.unit_price_minor,
+            line.discount_minor,
+            line.total_minor,
+            prepared.snapshots.get(line.sku),
+        )
+        for line in prepared.priced.lines
+    ]
+
+
 def _record(
     uow: UnitOfWork, prepared: PreparedOrder, placed: PlacedOrder, children: _Children
 ) -> None:
@@ -284,17 +381,19 @@ def _record(
             "order_id": placed.id,
             "line_number": number,
             "sku": sku,
-            "product_name": prepared.snapshots[sku].product_name,
+            "product_name": snapshot.product_name if snapshot else sku,
             "quantity": quantity,
-            "unit_price_minor": prepared.snapshots[sku].price_minor,
-            "unit_cost_minor": prepared.snapshots[sku].cost_minor,
-            "discount_minor": 0,
-            "total_minor": prepared.snapshots[sku].price_minor * quantity,
+            "unit_price_minor": unit_price,
+            "unit_cost_minor": snapshot.cost_minor if snapshot else None,
+            "discount_minor": discount,
+            "total_minor": total,
             "shipped_quantity": 0,
             "returned_quantity": 0,
             "refunded_minor": 0,
         }
-        for number, (sku, quantity) in enumerate(prepared.quantities.items(), start=1)
+        for number, (sku, quantity, unit_price, discount, total, snapshot) in enumerate(
+            _line_amounts(prepared), start=1
+        )
     ]
     children.lines.extend(lines)
     children.tags.extend(
@@ -347,11 +446,20 @@ def _record(
 def place_order(uow: UnitOfWork, command: PlaceOrder) -> Order:
     uow.require(Permission.ORDERS_WRITE)
     prepared = prepare(uow, command)
+    customer_id = command.customer_id
+    first_order = customer_id is not None and not _customers_with_live_orders(uow, [customer_id])
+    priced = promotions.price_order(uow, _pricing_request(prepared, first_order))
+    gifts = _gift_skus([priced])
+    prepared = _priced(
+        prepared, priced, repository.snapshot_skus(uow.session, gifts) if gifts else {}
+    )
     inventory.reserve(uow, _reserve_command(uow, prepared))
     values = _order_values(uow, prepared)
     order = Order(**values)
     uow.session.add(order)
     uow.session.flush()
+    # A limit reached since pricing raises a Conflict: the whole placement is refused.
+    promotions.redeem(uow, order.number, priced, customer_id)
     children = _Children()
     _record(uow, prepared, PlacedOrder.of(order.id, values), children)
     children.write(uow)
@@ -372,10 +480,10 @@ def place_orders(
 ) -> list[PlacedOrder | DomainError]:
     """Place many orders in one transaction: one lock and one UPDATE per stock row.
 
-    Each request succeeds or fails on its own (permission, validation, stock);
-    the successful ones commit together when the caller commits. Audit rows,
-    events and timeline entries carry each request's own actor and request id.
-    Rows are written in bulk: this is the checkout hot path.
+    Each request succeeds or fails on its own (permission, validation, pricing,
+    stock, promotion limits); the successful ones commit together when the caller
+    commits. Audit rows, events and timeline entries carry each request's own actor
+    and request id. Rows are written in bulk: this is the checkout hot path.
     """
     skus = {line.sku for request in requests for line in request.command.lines}
     snapshots = repository.snapshot_skus(uow.session, skus)
@@ -389,7 +497,7 @@ def place_orders(
             outcomes.append(prepare(uow, request.command, snapshots))
         except DomainError as error:
             outcomes.append(error)
-    ready = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, PreparedOrder)]
+    ready = _price_batch(uow, outcomes, snapshots)
     # The costly per-order work (encryption, price breakdown) happens before any
     # stock row is locked, so a concurrent batch can hold the lock meanwhile.
     values = [_order_values(uow, prepared) for _, prepared in ready]
@@ -406,15 +514,58 @@ def place_orders(
         if isinstance(reservation, DomainError):
             results[index] = reservation
             continue
-        order_rows.append({"id": order_id, **order_values})
-        placed = PlacedOrder.of(order_id, order_values)
         request = requests[index]
         with uow.acting_as(request.actor, request.request_id):
+            try:
+                _redeem(uow, prepared)
+            except DomainError as error:  # a limit reached since pricing: this order only
+                inventory.release(uow, prepared.number)
+                results[index] = error
+                continue
+            order_rows.append({"id": order_id, **order_values})
+            placed = PlacedOrder.of(order_id, order_values)
             _record(uow, prepared, placed, children)
         results[index] = placed
     insert_rows(uow.session, Order.__table__, order_rows)  # type: ignore[arg-type]
     children.write(uow)
     return results
+
+
+def _price_batch(
+    uow: UnitOfWork,
+    outcomes: list[PreparedOrder | DomainError],
+    snapshots: Mapping[str, SkuSnapshot],
+) -> list[tuple[int, PreparedOrder]]:
+    """Price every prepared order of a batch at once (``outcomes`` gets the failures);
+    returns the priced ones with their index."""
+    ready = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, PreparedOrder)]
+    customers = [p.command.customer_id for _, p in ready if p.command.customer_id is not None]
+    returning = _customers_with_live_orders(uow, customers)
+    seen: set[int] = set()
+    requests = []
+    for _, prepared in ready:
+        customer_id = prepared.command.customer_id
+        first_order = customer_id is not None and customer_id not in returning | seen
+        if customer_id is not None:
+            seen.add(customer_id)  # a second order in the same batch is not a first one
+        requests.append(_pricing_request(prepared, first_order))
+    priced = promotions.price_orders(uow, requests)
+    gifts = _gift_skus(priced) - set(snapshots)
+    if gifts:
+        snapshots = {**snapshots, **repository.snapshot_skus(uow.session, gifts)}
+    priced_ready = []
+    for (index, prepared), cart in zip(ready, priced, strict=True):
+        if isinstance(cart, DomainError):
+            outcomes[index] = cart
+            continue
+        priced_ready.append((index, _priced(prepared, cart, snapshots)))
+    return priced_ready
+
+
+def _redeem(uow: UnitOfWork, prepared: PreparedOrder) -> None:
+    """Count what the order used; a Conflict undoes only this order's redemption."""
+    if prepared.priced is not None and prepared.priced.applied:
+        promotions.redeem(uow, prepared.number, prepared.priced, prepared.command.customer_id)
 
 
 __all__ = [

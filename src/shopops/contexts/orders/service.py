@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete
 
 from shopops.auth.permissions import Permission
-from shopops.contexts import inventory
+from shopops.contexts import inventory, promotions
 from shopops.contexts.orders import after_sales, repository
 from shopops.contexts.orders.commands import ChangeOrderStatus
 from shopops.contexts.orders.errors import OrderError
@@ -157,6 +157,7 @@ def cancel_order(uow: UnitOfWork, order_id: int, *, reason: str) -> Order:
         )
     transition(uow, order, OrderStatus.CANCELLED, reason=reason.strip())
     released = inventory.release(uow, order.number)
+    promotions.release(uow, order.number)  # coupons and promotion uses go back
     record_timeline(
         uow,
         order,
@@ -182,6 +183,7 @@ def close_unpaid(uow: UnitOfWork, *, limit: int = 200) -> int:
             continue
         transition(uow, locked, OrderStatus.CLOSED, reason="payment window expired")
         inventory.release(uow, locked.number)
+        promotions.release(uow, locked.number)
         closed += 1
     return closed
 
