@@ -6,6 +6,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from shopops.analytics import engines as analytics_engines
 from shopops.cli.context import console, state
 from shopops.demo.data import STAFF, STAFF_DOMAIN, staff_password
 from shopops.demo.generator import DemoSize, is_seeded, seed_demo
@@ -48,6 +49,8 @@ def seed(
             bar.update(tasks[stage], completed=done)  # type: ignore[arg-type]
 
         summary = seed_demo(container, DemoSize(customers, days, seed_value, with_orders), report)
+    # Dashboards read the analytics store: fill it now, not at the first commit or worker run.
+    analytics_engines.refresh(container.settings)
     console.print(
         f"seeded {len(summary.skus)} SKUs, {len(summary.warehouses)} warehouses, "
         f"{summary.customers} customers, {summary.rows.get('orders', 0)} orders "

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-# (category, subcategory, price range in CNY, cost share, variant axis, variant values)
+# (category, subcategory, price range in the store currency's major units, cost share,
+#  variant axis, variant values)
 CATALOG: list[tuple[str, str, tuple[int, int], float, str, tuple[str, ...]]] = [
     ("Apparel", "T-shirts", (59, 199), 0.35, "size", ("S", "M", "L", "XL")),
     ("Apparel", "Hoodies", (199, 499), 0.40, "size", ("S", "M", "L", "XL")),

@@ -117,7 +117,7 @@ def _seed_catalog(
                     catalog.NewVariant(
                         sku=f"{code}-{value.upper().replace(' ', '')}",
                         price=price,
-                        currency="CNY",
+                        currency=container.settings.default_currency,
                         cost=cost,
                         weight_grams=rng.randint(80, 2500),
                         attributes={axis: value},

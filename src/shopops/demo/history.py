@@ -127,7 +127,9 @@ def seed_history(
     ids = IdPool(container)
     book = StockBook(levels, warehouses, actor.label, ids)
     cities = {w.id: _city_of(w.code) for w in warehouses}
-    simulator = OrderSimulator(rng, book, ids, end, actor.label, cities)
+    simulator = OrderSimulator(
+        rng, book, ids, end, actor.label, cities, container.settings.default_currency
+    )
     clock = SeasonalClock(start, days, campaigns(start, days))
     process = PurchaseProcess(seed, clock, shoppers.registered_days, rng)
     guests = _Guests(container, rng)

@@ -95,7 +95,9 @@ class OrderSimulator:
         end: datetime,
         actor: str,
         city_of_warehouse: dict[int, str],
+        currency: str,
     ) -> None:
+        self.currency = currency
         self.rng = rng
         self.book = book
         self.next_id = next_id
@@ -311,7 +313,7 @@ class _Life:
             "id": self.sim.next_id("payments"),
             "order_id": self.id,
             "amount_minor": self.total,
-            "currency": "CNY",
+            "currency": self.sim.currency,
             "status": status,
             "method": self.rng.choice(_METHODS.get(self.channel, ("card",))),
             "gateway": "sandbox",
@@ -522,7 +524,7 @@ class _Life:
                 "order_id": self.id,
                 "return_id": return_id,
                 "amount_minor": amount,
-                "currency": "CNY",
+                "currency": self.sim.currency,
                 "lines": lines,
                 "reason": reason,
                 "status": "succeeded",
@@ -578,7 +580,7 @@ class _Life:
             "order_id": self.id,
             "status": "requested",
             "refund_only": refund_only,
-            "currency": "CNY",
+            "currency": self.sim.currency,
             "note": None,
             "decision_note": None,
             "refund_id": None,
@@ -771,7 +773,7 @@ class _Life:
                 "ship_region": shopper.region,
                 "ship_postal_code": shopper.postal_code,
                 "ship_country": "CN",
-                "currency": "CNY",
+                "currency": self.sim.currency,
                 "subtotal_minor": total,
                 "discount_minor": 0,
                 "shipping_minor": 0,
@@ -780,7 +782,7 @@ class _Life:
                 "captured_minor": captured,
                 "refunded_minor": refunded,
                 "pricing": {
-                    "currency": "CNY",
+                    "currency": self.sim.currency,
                     "lines": pricing_lines,
                     "order_discounts": [],
                     "subtotal_minor": total,
