@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
 from shopops.api.app import create_app
@@ -27,6 +29,14 @@ from shopops.config import Settings
 from shopops.contexts import access
 from shopops.kernel.events import Actor
 from shopops.relay import HandlerRegistry
+
+# No wall-clock deadlines (the machine is shared; speed is measured in bench/). In CI the
+# examples are derandomized, so a submission sees the same cases on every run.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile(
+    "ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 PG_SERVER_URL = os.environ.get(
     "SHOPOPS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
