@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -104,6 +105,10 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "pii_key": "test-pii-key-0123456789abcdef012345",
         "outbox_backoff_seconds": 0.01,
         "outbox_max_attempts": 3,
+        # each container its own (lazily created) analytics store, never the repository's var/
+        "analytics_store_path": str(
+            Path(tempfile.gettempdir()) / f"shopops-analytics-{uuid.uuid4().hex}.duckdb"
+        ),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -11,17 +11,20 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from shopops.api.app import create_app
 from shopops.api.deps import RequestContext, authenticated_only, public, require
 from shopops.api.introspection import EndpointGuard, iter_endpoints
 from shopops.auth.permissions import Permission
 from shopops.bootstrap import Container
+from shopops.console.site import create_site as create_app
 
 ALLOWED_PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("POST", "/v1/auth/login"),
     ("POST", "/v1/payments/notifications/sandbox"),  # authenticated by its HMAC signature
+    ("GET", "/console/login"),
+    ("POST", "/console/login"),  # cross-site posts refused by origin; throttled like the API's
+    ("GET", "/console/language/{locale}"),  # sets a display preference cookie only
 }
 
 
@@ -58,6 +61,7 @@ def test_every_endpoint_is_guarded_or_deliberately_public(container: Container) 
     seen = {(e.method, e.path) for e in endpoints}
     assert seen >= ALLOWED_PUBLIC
     assert {("GET", "/v1/users"), ("POST", "/v1/outbox/deliveries/{delivery_id}/retry")} <= seen
+    assert {("GET", "/console/dashboard"), ("POST", "/console/logout")} <= seen
     assert protection_problems(app) == []
 
 

@@ -41,9 +41,12 @@ def serve(
     settings = state.container.settings
     if workers > 1 and settings.is_sqlite:
         raise typer.BadParameter("several workers need PostgreSQL", param_hint="--workers")
-    console.print(f"shopops on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    console.print(
+        f"shopops on http://{host}:{port}  (console: http://{host}:{port}/console, "
+        f"API docs: http://{host}:{port}/docs)"
+    )
     uvicorn.run(
-        "shopops.api.asgi:app",
+        "shopops.console.asgi:app",
         host=host,
         port=port,
         workers=workers,

@@ -120,6 +120,7 @@ def sales_lines(src: Sources, ctx: FactContext) -> ir.Table:
     return joined.select(
         ts=joined.placed_at,
         order_id=joined.order_id,
+        sku=joined.sku,
         buyer=joined.buyer,
         valid=joined.valid,
         cancelled=~joined.valid,
