@@ -34,6 +34,18 @@ ensure_postgres() {
   exit 1
 }
 
+ensure_chromium() {
+  # Browser tests drive Debian's chromium through Playwright (never a downloaded browser);
+  # fonts-noto-cjk renders the Chinese interface in screenshots.
+  if command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/opentype/noto ]; then return 0; fi
+  step "installing chromium (Debian package) for the browser tests"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q >/dev/null
+  $sudo apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null
+}
+
 suite() {
   local db=$1; shift
   step "pytest on $db"
@@ -42,10 +54,11 @@ suite() {
 
 case "${1:-all}" in
   lint) lint ;;
-  sqlite) suite sqlite "${@:2}" ;;
-  postgresql) ensure_postgres; suite postgresql "${@:2}" ;;
+  sqlite) ensure_chromium; suite sqlite "${@:2}" ;;
+  postgresql) ensure_chromium; ensure_postgres; suite postgresql "${@:2}" ;;
   all)
     lint
+    ensure_chromium
     suite sqlite
     ensure_postgres
     suite postgresql

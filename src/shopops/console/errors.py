@@ -56,6 +56,27 @@ MESSAGES: dict[str, str] = {
     "coupons.expired": N_("This coupon code has expired."),
     "catalog.not_found": N_("This product does not exist."),
 }
+# Each console area adds the codes its pages show (keep to your own block).
+MESSAGES.update(
+    {
+        # --- orders, payments, fulfilment, returns ---
+    }
+)
+MESSAGES.update(
+    {
+        # --- inventory and catalog ---
+    }
+)
+MESSAGES.update(
+    {
+        # --- customers and promotions ---
+    }
+)
+MESSAGES.update(
+    {
+        # --- finance, webhooks, audit, users, dead letters ---
+    }
+)
 
 
 def error_text(code: str, fallback: str) -> str:

@@ -4,6 +4,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from shopops.console.routes import dashboard, session
+from shopops.console.routes import (
+    admin,
+    catalog,
+    customers,
+    dashboard,
+    finance,
+    inventory,
+    orders,
+    promotions,
+    session,
+)
 
-ROUTERS: list[APIRouter] = [session.router, dashboard.router]
+ROUTERS: list[APIRouter] = [
+    session.router,
+    dashboard.router,
+    orders.router,
+    inventory.router,
+    catalog.router,
+    customers.router,
+    promotions.router,
+    finance.router,
+    admin.router,
+]

@@ -1,0 +1,124 @@
+"""Browser tests: the site served by uvicorn on loopback, driven by Debian's chromium.
+
+The browser is the system's ``chromium`` (installed by ``scripts/test.sh``), launched
+by Playwright through ``executable_path``: nothing is downloaded. A missing browser
+fails these tests; it never skips them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from shopops.analytics import engines as analytics_engines
+from shopops.bootstrap import Container
+from shopops.console.site import create_site
+from shopops.demo.generator import DemoSize, DemoSummary, seed_demo
+
+CHROMIUM = os.environ.get("SHOPOPS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+    "--metrics-recording-only",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LiveSite:
+    url: str
+    container: Container
+    demo: DemoSummary
+
+    def login_of(self, role: str) -> tuple[str, str]:
+        for name, email, password in self.demo.logins:
+            if name == role:
+                return email, password
+        raise KeyError(role)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"no chromium at {CHROMIUM}: run scripts/test.sh (it installs Debian's chromium) "
+            "or set SHOPOPS_CHROMIUM"
+        )
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def site(container: Container) -> Iterator[LiveSite]:
+    """A small demo store (staff of every role, catalog, stock, a month of orders) on loopback."""
+    demo = seed_demo(container, DemoSize(customers=60, days=30, seed=7))
+    analytics_engines.refresh(container.settings)
+    port = _free_port()
+    config = uvicorn.Config(
+        create_site(container), host="127.0.0.1", port=port, log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the test server did not start")
+        time.sleep(0.02)
+    yield LiveSite(f"http://127.0.0.1:{port}", container, demo)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # confirmations are answered "yes"
+    yield page
+    context.close()
+
+
+def sign_in(page: Page, site: LiveSite, role: str) -> None:
+    email, password = site.login_of(role)
+    page.goto(f"{site.url}/console/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit]")
+    page.wait_for_url(lambda url: "/console/login" not in url)
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Saved under docs/screenshots/ when SHOPOPS_SCREENSHOTS=1 (the README shows them)."""
+    if os.environ.get("SHOPOPS_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
