@@ -225,3 +225,37 @@ def test_shop_like_rates(store: Container) -> None:
     assert _rows(store, "SELECT COUNT(*) FROM orders WHERE customer_id IS NULL")[0][0] > 0
     late = _rows(store, "SELECT COUNT(*) FROM shipments WHERE shipped_at > ship_by")[0][0]
     assert 0 < late < total * 0.1
+
+
+def test_storefront_events_agree_with_the_orders(store: Container) -> None:
+    """Each paid order has its buying session ending in ``Order Completed``; most sessions
+    do not buy; every event lists its products."""
+    completed = _rows(
+        store,
+        "SELECT e.order_id, e.revenue_minor, o.total_minor, o.customer_id, e.user_id "
+        "FROM tracked_events e JOIN orders o ON o.number = e.order_id "
+        "WHERE e.event = 'Order Completed'",
+    )
+    paid = _rows(store, "SELECT COUNT(*) FROM orders WHERE paid_at IS NOT NULL")[0][0]
+    assert len(completed) == paid > 0
+    unmatched = _rows(
+        store,
+        "SELECT COUNT(*) FROM tracked_events WHERE event = 'Order Completed' AND order_id NOT IN "
+        "(SELECT number FROM orders)",
+    )[0][0]
+    assert unmatched == 0
+    for _, revenue, total, customer_id, user_id in completed:
+        assert revenue == total
+        assert user_id == (None if customer_id is None else str(customer_id))
+    visitors = _rows(store, "SELECT COUNT(DISTINCT anonymous_id) FROM tracked_events")[0][0]
+    assert visitors > paid * 3  # browsers who left without buying
+    checkouts = _rows(
+        store, "SELECT COUNT(*) FROM tracked_events WHERE event = 'Checkout Started'"
+    )[0][0]
+    assert paid < checkouts < paid * 3
+    bare = _rows(
+        store,
+        "SELECT COUNT(*) FROM tracked_events e WHERE NOT EXISTS "
+        "(SELECT 1 FROM tracked_event_products p WHERE p.event_id = e.id)",
+    )[0][0]
+    assert bare == 0

@@ -30,6 +30,7 @@ from shopops.contexts.catalog.models import Category, Product, Variant
 from shopops.contexts.customers.models import Customer, CustomerAddress
 from shopops.contexts.inventory.models import StockLevel, StockMovement, Warehouse
 from shopops.demo import data
+from shopops.demo.behaviour import BehaviourWriter
 from shopops.demo.lifecycle import Batch, OrderSimulator, Shopper, Sku
 from shopops.demo.schedule import PurchaseProcess, SeasonalClock, campaigns
 from shopops.demo.stock import Level, StockBook, WarehouseRef
@@ -77,6 +78,11 @@ class _Catalog:
             for category, skus in self.by_category.items()
         }
         self.category_weights = [sum(self.weights[c]) for c in self.categories]
+
+    def pick(self, rng: random.Random) -> Sku:
+        """One SKU as a visitor would come across it: popular categories, then bestsellers."""
+        category = rng.choices(self.categories, weights=self.category_weights)[0]
+        return rng.choices(self.by_category[category], weights=self.weights[category])[0]
 
     def basket(self, rng: random.Random, favourite: int) -> list[tuple[Sku, int]]:
         count = rng.choices(*LINE_COUNTS)[0]
@@ -129,6 +135,9 @@ def seed_history(
     cities = {w.id: _city_of(w.code) for w in warehouses}
     simulator = OrderSimulator(
         rng, book, ids, end, actor.label, cities, container.settings.default_currency
+    )
+    simulator.behaviour = BehaviourWriter(
+        random.Random(f"behaviour-{seed}"), ids, catalog.pick, simulator.currency, end
     )
     clock = SeasonalClock(start, days, campaigns(start, days))
     process = PurchaseProcess(seed, clock, shoppers.registered_days, rng)

@@ -15,11 +15,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopops.contexts.orders.rules import risk_flags, value_band
 from shopops.contexts.returns.models import ReturnReason
 from shopops.demo.stock import Level, StockBook
+
+if TYPE_CHECKING:
+    from shopops.demo.behaviour import BehaviourWriter
 
 Row = dict[str, Any]
 PAYMENT_WINDOW = timedelta(minutes=30)
@@ -106,6 +109,7 @@ class OrderSimulator:
         self.city_of_warehouse = city_of_warehouse
         self._numbers: set[str] = set()
         self._numbers_day = ""
+        self.behaviour: BehaviourWriter | None = None  # storefront events around each order
 
     def _number(self, placed: datetime) -> str:
         day = f"{placed:%y%m%d}"
@@ -139,8 +143,21 @@ class OrderSimulator:
                 lines.append(_Line(self.next_id("order_lines"), sku, got, parts))
         if not lines:
             return False
-        _Life(self, batch, placed, shopper, lines, tag, stays_unpaid).run()
+        life = _Life(self, batch, placed, shopper, lines, tag, stays_unpaid)
+        life.run()
         batch.orders += 1
+        if self.behaviour is not None:
+            paid = life.payment["captured_at"] if life.payment is not None else None
+            self.behaviour.order_session(
+                batch,
+                placed=placed,
+                paid=paid,
+                customer_id=shopper.customer_id,
+                channel=shopper.channel,
+                order_number=life.number,
+                lines=[(line.sku, line.quantity) for line in lines],
+                total_minor=life.total,
+            )
         return True
 
 

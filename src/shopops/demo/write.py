@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select, update
 
+from shopops.analytics.tracking_models import TrackedEvent, TrackedEventProduct
 from shopops.bootstrap import Container
 from shopops.contexts.fulfilment.models import Shipment, ShipmentLine, TrackingEvent
 from shopops.contexts.inventory.models import Reservation, StockLevel, StockMovement
@@ -38,6 +39,8 @@ TABLES: list[Table] = [
         ReturnLine,
         Reservation,
         StockMovement,
+        TrackedEvent,
+        TrackedEventProduct,
     )
 ]
 _BLOCK = 8192
