@@ -185,11 +185,9 @@ class CustomerPage:
     next_after_id: int | None
 
 
-def search_customers(uow: UnitOfWork, query: SearchCustomers) -> CustomerPage:
-    uow.require(Permission.CUSTOMERS_READ)
+def _filters(uow: UnitOfWork, query: SearchCustomers) -> repository.CustomerFilter:
     clean = rules.clean_search(query)
-    limit = max(1, min(query.limit, MAX_PAGE))
-    filters = repository.CustomerFilter(
+    return repository.CustomerFilter(
         email_hash=uow.pii.lookup_hash(clean.email),
         phone_hash=uow.pii.lookup_hash(clean.phone),
         tag=clean.tag,
@@ -199,9 +197,59 @@ def search_customers(uow: UnitOfWork, query: SearchCustomers) -> CustomerPage:
         registered_to=clean.registered_to,
         include_erased=query.include_erased,
     )
+
+
+def search_customers(uow: UnitOfWork, query: SearchCustomers) -> CustomerPage:
+    uow.require(Permission.CUSTOMERS_READ)
+    filters = _filters(uow, query)
+    limit = max(1, min(query.limit, MAX_PAGE))
     rows = repository.search(uow.session, filters, after_id=query.after_id, limit=limit + 1)
     items = [_view(uow, c, None) for c in rows[:limit]]
     return CustomerPage(items, rows[limit - 1].id if len(rows) > limit else None)
+
+
+NAME_SCAN_LIMIT = 5000  # profiles decrypted per name search at most
+_NAME_SCAN_BATCH = 500
+
+
+def search_by_name(
+    uow: UnitOfWork, name: str, query: SearchCustomers, *, scan_limit: int = NAME_SCAN_LIMIT
+) -> CustomerPage:
+    """Customers (matching ``query``'s other filters) whose name matches ``name``.
+
+    Names are encrypted with a random nonce, so this is a scan in id order that
+    decrypts at most ``scan_limit`` profiles per call; ``next_after_id`` continues
+    it (set when the page filled up or the scan stopped before the last customer).
+    A reader holding ``customers.pii.read`` matches any part of the name; others
+    only the whole name (ignoring case and spacing): like the exact e-mail and
+    phone lookups, it confirms a name they know but cannot reveal one bit by bit.
+    """
+    uow.require(Permission.CUSTOMERS_READ)
+    wanted = rules.normalize_text(name).casefold()
+    if not wanted:
+        return search_customers(uow, query)
+    filters = _filters(uow, query)
+    limit = max(1, min(query.limit, MAX_PAGE))
+    reveal = _reveal(uow)
+    matched: list[Customer] = []
+    after, scanned = query.after_id, 0
+    while True:
+        size = min(_NAME_SCAN_BATCH, max(scan_limit - scanned, 1))
+        batch = repository.search(uow.session, filters, after_id=after, limit=size)
+        for customer in batch:
+            scanned += 1
+            after = customer.id
+            plain = None if customer.is_erased else uow.pii.decrypt(customer.name_encrypted)
+            if plain is not None:
+                found = rules.normalize_text(plain).casefold()
+                if (wanted in found) if reveal else (wanted == found):
+                    matched.append(customer)
+                    if len(matched) == limit:
+                        return CustomerPage([_view(uow, c, None) for c in matched], after)
+        if len(batch) < size:
+            return CustomerPage([_view(uow, c, None) for c in matched], None)
+        if scanned >= scan_limit:
+            return CustomerPage([_view(uow, c, None) for c in matched], after)
 
 
 def export_customer(uow: UnitOfWork, customer_id: int) -> CustomerExport:
