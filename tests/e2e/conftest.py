@@ -79,7 +79,13 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 @pytest.fixture
 def site(container: Container) -> Iterator[LiveSite]:
     """A small demo store (staff of every role, catalog, stock, a month of orders) on loopback."""
-    demo = seed_demo(container, DemoSize(customers=60, days=30, seed=7))
+    # Screenshots for the README want a store with history; the tests only need a small one.
+    size = (
+        DemoSize(customers=600, days=240, seed=7)
+        if os.environ.get("SHOPOPS_SCREENSHOTS") == "1"
+        else DemoSize(customers=60, days=30, seed=7)
+    )
+    demo = seed_demo(container, size)
     analytics_engines.refresh(container.settings)
     port = _free_port()
     config = uvicorn.Config(

@@ -35,13 +35,18 @@
       };
     },
     heatmap: function (spec) {
+      var suffix = spec.suffix == null ? "%" : spec.suffix;
       return {
-        tooltip: { position: "top" },
-        grid: { left: 90, right: 20, top: 10, bottom: 60 },
+        tooltip: { position: "top", formatter: function (p) {
+          return spec.rows[p.value[1]] + " · +" + spec.columns[p.value[0]] + ": " + p.value[2] + suffix; } },
+        grid: { left: 100, right: 20, top: 10, bottom: 86 },
         xAxis: { type: "category", data: spec.columns, splitArea: { show: true } },
         yAxis: { type: "category", data: spec.rows, inverse: true },
-        visualMap: { min: 0, max: spec.max || 1, calculable: true, orient: "horizontal", left: "center", bottom: 0 },
-        series: [{ type: "heatmap", data: spec.cells, label: { show: spec.cells.length < 400 } }]
+        visualMap: { min: 0, max: spec.max || 1, calculable: true, orient: "horizontal", left: "center",
+          bottom: 0, itemHeight: 160, itemWidth: 12, text: [String(spec.max || 1) + suffix, "0" + suffix] },
+        series: [{ type: "heatmap", data: spec.cells,
+          label: { show: spec.cells.length <= 400, fontSize: 11,
+            formatter: function (p) { return p.value[2] + suffix; } } }]
       };
     },
     bars: function (spec) {
@@ -65,7 +70,9 @@
       var existing = window.echarts.getInstanceByDom(target);
       if (existing) existing.dispose();
       var chart = window.echarts.init(target, null, { renderer: "svg", locale: locale() === "zh-CN" ? "ZH" : "EN" });
-      chart.setOption(builders[spec.kind](spec));
+      var option = builders[spec.kind](spec);
+      option.animation = false;  // draw at once: no motion for people who work here all day
+      chart.setOption(option);
       target.dataset.rendered = "true";
     });
   }

@@ -602,7 +602,9 @@ def read_cohorts(current: Staff, *, measure: str, periods: int) -> CohortView:
         "columns": [str(k) for k in range(offsets)],
         "rows": rows,
         "cells": cells,
-        "max": math.ceil(top) if top > 0 else 100,
+        # a tiny early cohort can return many times its first month: cap the colour scale so
+        # the ordinary cohorts stay readable (the cells still show the exact figure)
+        "max": min(math.ceil(top), 100) if top > 0 else 100,
     }
     return CohortView(
         measure=measure,
