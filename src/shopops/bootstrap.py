@@ -16,9 +16,18 @@ from shopops.adapters.payments import PaymentGateway, gateway_from_settings
 from shopops.analytics import customers as customer_analytics
 from shopops.analytics import engines as analytics_engines
 from shopops.analytics.refresh import BackgroundRefresher
+from shopops.auth.token_cache import TokenCache, clear_on_access_changes
 from shopops.batching import GroupCommitter
 from shopops.config import Settings, get_settings
-from shopops.contexts import fulfilment, inventory, loyalty, orders, returns, webhooks
+from shopops.contexts import (
+    fulfilment,
+    group_buying,
+    inventory,
+    loyalty,
+    orders,
+    returns,
+    webhooks,
+)
 from shopops.db.engine import make_engine, make_session_factory
 from shopops.kernel.errors import DomainError
 from shopops.kernel.events import Actor
@@ -69,6 +78,13 @@ CONTAINER_JOBS: list[tuple[str, timedelta, Callable[[Container], object]]] = [
             partial(c.uow, Actor.system("job:payments.retry_stuck_refunds")), c.payment_gateway
         ),
     ),
+    (
+        "group_buying.expire_groups",
+        timedelta(minutes=1),
+        lambda c: group_buying.expire_groups(
+            partial(c.uow, Actor.system("job:group_buying.expire_groups")), c.payment_gateway
+        ),
+    ),
     # Reads the database and writes the DuckDB store: no unit of work, no transaction held.
     ("analytics.refresh", timedelta(seconds=5), lambda c: analytics_engines.refresh(c.settings)),
 ]
@@ -79,6 +95,7 @@ HANDLER_REGISTRATIONS: list[Callable[[HandlerRegistry], None]] = [
     returns.register_handlers,
     loyalty.register_handlers,
     orders.register_handlers,
+    group_buying.register_handlers,
 ]
 
 
@@ -96,6 +113,7 @@ class Container:
     relay: OutboxRelay = field(init=False)
     carrier: Carrier = field(init=False)
     payment_gateway: PaymentGateway = field(init=False)
+    token_cache: TokenCache = field(init=False)  # bearer token -> actor, for a few seconds
     _order_placer: GroupCommitter[orders.PlacementRequest, orders.PlacedOrder] | None = field(
         init=False, default=None
     )
@@ -109,6 +127,8 @@ class Container:
             clock=self.clock,
         )
         self.payment_gateway = gateway_from_settings(self.settings, self.clock)
+        self.token_cache = TokenCache(self.settings.api_token_cache_seconds)
+        clear_on_access_changes(self.session_factory, self.token_cache)
 
     def make_scheduler(self, owner: str) -> Scheduler:
         scheduler = Scheduler(self.session_factory, self.clock, owner)

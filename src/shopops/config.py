@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
 
     session_ttl_minutes: int = Field(default=8 * 60, ge=1)
+    # How long an API process trusts a bearer token it has checked (0: check every request).
+    # Revocations made in another process take effect within this time.
+    api_token_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     session_cookie_name: str = "shopops_session"
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)

@@ -9,10 +9,12 @@ from shopops.auth.models import ApiToken, ConsoleSession, LoginAttempt, User
 from shopops.contexts.catalog import models as catalog_models
 from shopops.contexts.customers import models as customers_models
 from shopops.contexts.fulfilment import models as fulfilment_models
+from shopops.contexts.group_buying import models as group_buying_models
 from shopops.contexts.inventory import models as inventory_models
 from shopops.contexts.loyalty import models as loyalty_models
 from shopops.contexts.orders import models as orders_models
 from shopops.contexts.payments import models as payments_models
+from shopops.contexts.presales import models as presales_models
 from shopops.contexts.promotions import models as promotions_models
 from shopops.contexts.returns import models as returns_models
 from shopops.contexts.webhooks import models as webhooks_models
@@ -37,10 +39,12 @@ __all__ = [
     "customer_analytics_models",
     "customers_models",
     "fulfilment_models",
+    "group_buying_models",
     "inventory_models",
     "loyalty_models",
     "orders_models",
     "payments_models",
+    "presales_models",
     "promotions_models",
     "returns_models",
     "webhooks_models",

@@ -16,10 +16,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopops.audit import AuditEntry, entry_row
-from shopops.db.bulk import insert_rows, reserve_ids
+from shopops.db.bulk import reserve_ids, write_tables
 from shopops.db.outbox import OutboxDelivery, OutboxEvent
 from shopops.kernel.errors import PermissionDenied
 from shopops.kernel.events import Actor, Event
@@ -73,6 +74,7 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._events: list[tuple[Event, str, str | None]] = []
         self._audit_rows: list[dict[str, Any]] = []
+        self._pending_rows: list[tuple[Table, Sequence[Mapping[str, Any]]]] = []
         self._flushed_events = 0
         self._session: Session | None = None
         self.committed_events = 0
@@ -87,6 +89,7 @@ class UnitOfWork:
         self._session = self._session_factory()
         self._events = []
         self._audit_rows = []
+        self._pending_rows = []
         self._flushed_events = 0
         return self
 
@@ -101,6 +104,7 @@ class UnitOfWork:
         # the block.
         self._events = []
         self._audit_rows = []
+        self._pending_rows = []
         self.session.close()
         self._session = None
 
@@ -128,6 +132,25 @@ class UnitOfWork:
         finally:
             self.actor, self.request_id = saved
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo what the block wrote if it raises — rows, events and audit entries alike —
+        and keep the rest of the transaction (one order of a batch fails alone)."""
+        # A flush inside the block swaps in new lists and writes the old ones' items (the
+        # savepoint undoes those rows): keeping the old lists puts every item back.
+        events, audit_rows, pending = self._events, self._audit_rows, self._pending_rows
+        counts = len(events), len(audit_rows), self._flushed_events, len(pending)
+        nested = self.session.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            del events[counts[0] :], audit_rows[counts[1] :], pending[counts[3] :]
+            self._events, self._audit_rows, self._flushed_events = events, audit_rows, counts[2]
+            self._pending_rows = pending
+            raise
+        nested.commit()
+
     def audit(
         self,
         action: str,
@@ -150,10 +173,21 @@ class UnitOfWork:
             )
         )
 
-    def _write_outbox(self) -> int:
-        """Events and their handler deliveries, in bulk, inside the current transaction."""
+    def insert_later(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Queue plain rows for the next flush, which writes them before the audit and
+        outbox rows, all in one round trip (see ``db.bulk.write_tables``).
+
+        For hot paths' rows that nothing reads back before the flush, and that no ORM
+        object of this unit of work refers to (the ORM flush runs first). Rows keep the
+        order in which they were queued, so parents go before their children.
+        """
+        if rows:
+            self._pending_rows.append((table, rows))
+
+    def _outbox_rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+        """Rows for the pending events and their handler deliveries (keys reserved)."""
         if not self._events:
-            return 0
+            return [], [], 0
         session = self.session
         now = self.now()
         ids = reserve_ids(session, OutboxEvent.__table__, len(self._events))  # type: ignore[arg-type]
@@ -183,11 +217,9 @@ class UnitOfWork:
                 }
                 for handler in self._subscribers(event.event_type)
             )
-        insert_rows(session, OutboxEvent.__table__, event_rows)  # type: ignore[arg-type]
-        insert_rows(session, OutboxDelivery.__table__, delivery_rows)  # type: ignore[arg-type]
         count = len(self._events)
         self._events = []
-        return count
+        return event_rows, delivery_rows, count
 
     def flush(self) -> None:
         """Write pending changes, audit rows and events into the open transaction now.
@@ -196,10 +228,15 @@ class UnitOfWork:
         flat; nothing is committed, and a rollback still discards all of it.
         """
         self.session.flush()
-        if self._audit_rows:
-            insert_rows(self.session, AuditEntry.__table__, self._audit_rows)  # type: ignore[arg-type]
-            self._audit_rows = []
-        self._flushed_events += self._write_outbox()
+        tables = list(self._pending_rows)
+        self._pending_rows = []  # a new list: a savepoint may hold on to the old one
+        tables.append((AuditEntry.__table__, self._audit_rows))  # type: ignore[arg-type]
+        self._audit_rows = []
+        event_rows, delivery_rows, count = self._outbox_rows()
+        tables.append((OutboxEvent.__table__, event_rows))  # type: ignore[arg-type]
+        tables.append((OutboxDelivery.__table__, delivery_rows))  # type: ignore[arg-type]
+        write_tables(self.session, tables)
+        self._flushed_events += count
 
     def commit(self) -> None:
         self.flush()
@@ -212,6 +249,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         self._events = []
         self._audit_rows = []
+        self._pending_rows = []
         self._flushed_events = 0
         self.session.rollback()
 

@@ -194,6 +194,34 @@ def test_partial_refunds_sum_like_one_and_never_exceed_earned(
     assert reversed_so_far * basis <= earned * refunded  # never more than the refunded share
 
 
+def test_redeemed_points_come_back_in_the_refunded_share() -> None:
+    assert rules.restoration_target(500, 1_750, 3_500) == 250
+    assert rules.restoration_target(500, 1_000, 3_000) == 166
+    assert rules.restoration_target(500, 3_500, 3_500) == 500
+    assert rules.restoration_target(500, 9_999, 3_500) == 500
+    assert rules.restoration_target(500, 0, 3_500) == 0
+    assert rules.restoration_target(500, 100, 0) == 0
+
+
+@given(
+    redeemed=st.integers(0, 10**6),
+    total=st.integers(1, 10**9),
+    refunds=st.lists(st.integers(0, 10**8), max_size=6),
+)
+def test_restorations_over_partial_refunds_add_up_to_one(
+    redeemed: int, total: int, refunds: list[int]
+) -> None:
+    restored = refunded = 0
+    for refund in refunds:
+        refunded = min(refunded + refund, total)  # never more than was paid is refunded
+        step = rules.restoration_target(redeemed, refunded, total) - restored
+        assert step >= 0
+        restored += step
+    assert restored == rules.restoration_target(redeemed, refunded, total)
+    assert restored * total <= redeemed * refunded  # never more than the refunded share
+    assert rules.restoration_target(redeemed, total, total) == redeemed
+
+
 def test_reversal_plan_takes_the_orders_own_lot_first() -> None:
     lots = [Lot(1, 100, T0), Lot(2, 30, T0 + timedelta(days=9)), Lot(3, 50, T0)]
     plan = rules.plan_reversal(lots, own_lot_id=2, points=60)

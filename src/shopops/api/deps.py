@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import update
+from starlette.concurrency import run_in_threadpool
 
 from shopops.auth.models import ApiToken, ConsoleSession
 from shopops.auth.permissions import Permission
 from shopops.auth.principal import actor_for_token, actor_for_user, session_for_cookie
+from shopops.auth.secrets import token_digest
 from shopops.bootstrap import Container
 from shopops.kernel.errors import PermissionDenied, Unauthenticated
 from shopops.kernel.events import Actor
@@ -51,50 +53,74 @@ def request_id_of(request: Request) -> str:
     return str(getattr(request.state, "request_id", "-"))
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
     cookie: str | None = Depends(cookie_scheme),
 ) -> RequestContext:
+    """Who is calling. A bearer token checked a moment ago is answered from the
+    process's token cache (``SHOPOPS_API_TOKEN_CACHE_SECONDS``) without a query and
+    without a threadpool hop; everything else reads the database in the threadpool."""
     container = get_container(request)
-    now = container.clock.now()
+    request_id = request_id_of(request)
+    if bearer is not None:
+        now = container.clock.now()
+        digest = token_digest(bearer.credentials)
+        cached = container.token_cache.get(digest, now)
+        if cached is not None:
+            return RequestContext(container, cached.actor, request_id)
+        actor = await run_in_threadpool(_check_token, container, bearer.credentials, digest, now)
+        return RequestContext(container, actor, request_id)
     cookie = request.cookies.get(container.settings.session_cookie_name) or cookie
-    with container.session_factory() as session:
-        if bearer is not None:
-            found = actor_for_token(session, bearer.credentials, now)
-            if found is None:
-                raise Unauthenticated("auth.invalid_token", "the API token is invalid or revoked")
-            actor, token = found
-            if token.last_used_at is None or now - token.last_used_at > _TOKEN_TOUCH_INTERVAL:
-                session.execute(
-                    update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
-                )
-                session.commit()
-            return RequestContext(container, actor, request_id_of(request))
-        if cookie:
-            found_session = session_for_cookie(session, cookie, now)
-            if found_session is None:
-                raise Unauthenticated("auth.session_expired", "the session has expired; sign in")
-            console_session, user = found_session
-            if request.method not in _SAFE_METHODS:
-                sent = request.headers.get(CSRF_HEADER)
-                if sent is None or not secrets.compare_digest(sent, console_session.csrf_token):
-                    raise PermissionDenied(
-                        "auth.csrf_failed", f"missing or wrong {CSRF_HEADER} header"
-                    )
-            return RequestContext(
-                container, actor_for_user(user), request_id_of(request), console_session
-            )
+    if cookie:
+        return await run_in_threadpool(_check_cookie, container, request, cookie, request_id)
     raise Unauthenticated("auth.unauthenticated", "sign in or send an API token")
 
 
-PermissionCheck = Callable[..., RequestContext]
+def _check_token(container: Container, secret: str, digest: str, now: datetime) -> Actor:
+    with container.session_factory() as session:
+        found = actor_for_token(session, secret, now)
+        if found is None:
+            raise Unauthenticated("auth.invalid_token", "the API token is invalid or revoked")
+        actor, token = found
+        if token.last_used_at is None or now - token.last_used_at > _TOKEN_TOUCH_INTERVAL:
+            session.execute(
+                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+            )
+            session.commit()
+        container.token_cache.put(digest, actor, token.id, token.expires_at)
+        return actor
+
+
+def _check_cookie(
+    container: Container, request: Request, cookie: str, request_id: str
+) -> RequestContext:
+    with container.session_factory() as session:
+        found_session = session_for_cookie(session, cookie, container.clock.now())
+        if found_session is None:
+            raise Unauthenticated("auth.session_expired", "the session has expired; sign in")
+        console_session, user = found_session
+        if request.method not in _SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER)
+            if sent is None or not secrets.compare_digest(sent, console_session.csrf_token):
+                raise PermissionDenied("auth.csrf_failed", f"missing or wrong {CSRF_HEADER} header")
+        return RequestContext(container, actor_for_user(user), request_id, console_session)
+
+
+PermissionCheck = Callable[..., Awaitable[RequestContext]]
 
 
 def require(*permissions: Permission) -> PermissionCheck:
     """Dependency that authenticates and checks every given permission."""
 
-    def check(context: RequestContext = Depends(authenticate)) -> RequestContext:
+    # Calls ``authenticate`` itself rather than depending on it: one dependency less to
+    # resolve on every request (FastAPI's resolution is a visible share of checkout CPU).
+    async def check(
+        request: Request,
+        bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
+        cookie: str | None = Depends(cookie_scheme),
+    ) -> RequestContext:
+        context = await authenticate(request, bearer, cookie)
         for permission in permissions:
             if not context.actor.can(permission):
                 raise PermissionDenied(
@@ -111,8 +137,12 @@ def require(*permissions: Permission) -> PermissionCheck:
 def authenticated_only() -> PermissionCheck:
     """For endpoints every signed-in principal may use (e.g. who am I)."""
 
-    def check(context: RequestContext = Depends(authenticate)) -> RequestContext:
-        return context
+    async def check(
+        request: Request,
+        bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
+        cookie: str | None = Depends(cookie_scheme),
+    ) -> RequestContext:
+        return await authenticate(request, bearer, cookie)
 
     check.required_permissions = ()  # type: ignore[attr-defined]
     return check

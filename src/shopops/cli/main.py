@@ -16,10 +16,12 @@ from shopops.cli.customers import customers_app
 from shopops.cli.demo import demo_app
 from shopops.cli.errors import exit_code_for
 from shopops.cli.fulfilment import shipments_app
+from shopops.cli.group_buying import group_buys_app
 from shopops.cli.inventory import inventory_app
 from shopops.cli.loyalty import loyalty_app
 from shopops.cli.orders import orders_app
 from shopops.cli.payments import payments_app
+from shopops.cli.presales import presales_app
 from shopops.cli.promotions import coupons_app, promotions_app
 from shopops.cli.returns import returns_app
 from shopops.cli.webhooks import webhooks_app
@@ -60,6 +62,8 @@ app.add_typer(returns_app, name="returns")
 app.add_typer(promotions_app, name="promotions")
 app.add_typer(coupons_app, name="coupons")
 app.add_typer(loyalty_app, name="loyalty")
+app.add_typer(group_buys_app, name="group-buys")
+app.add_typer(presales_app, name="presales")
 app.add_typer(demo_app, name="demo")
 
 

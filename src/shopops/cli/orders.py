@@ -227,15 +227,26 @@ def _read_order(path: Path) -> orders.PlaceOrder:
 @orders_app.command("place")
 def place_order(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON: the API body."),
+    points: int | None = typer.Option(
+        None, "--points", help="Loyalty points to redeem (overrides points_to_redeem)."
+    ),
 ) -> None:
     """Place an order from a JSON file (lines, shipping_address, channel, guest or customer)."""
     command = _read_order(file)
+    if points is not None:
+        command = dataclasses.replace(command, points_to_redeem=points)
     with state.uow() as uow:
         order = orders.place_order(uow, command)
         uow.commit()
+        redeemed = int(order.pricing.get("points_redeemed", 0))
+        spent = (
+            f", {redeemed} points ({_money(order.pricing['points_minor'], order.currency)})"
+            if redeemed
+            else ""
+        )
         console.print(
             f"placed {order.number}: {_money(order.total_minor, order.currency)} "
-            f"{order.currency}, {order.status}"
+            f"{order.currency}{spent}, {order.status}"
         )
 
 

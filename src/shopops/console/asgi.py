@@ -2,6 +2,8 @@
 
 from shopops.console.site import create_site
 from shopops.kernel.logs import configure_logging
+from shopops.kernel.runtime import freeze_startup_heap
 
 configure_logging()
 app = create_site()
+freeze_startup_heap()  # what is built by now lives as long as the worker

@@ -42,15 +42,28 @@ class Event:
     id_field: ClassVar[str] = "id"
 
     def payload(self) -> dict[str, Any]:
-        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {name: jsonable(getattr(self, name)) for name in _field_names(type(self))}
 
     @property
     def aggregate_id(self) -> str:
         return str(getattr(self, self.id_field, ""))
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(event_class: type[Event]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(event_class)
+    if names is None:
+        names = _FIELD_NAMES[event_class] = tuple(f.name for f in dataclasses.fields(event_class))
+    return names
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if type(value) in _PLAIN or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v) for v in value]

@@ -25,5 +25,15 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
         logger = logging.getLogger(name)
+        if name == "uvicorn.access" and access_log_switched_off(logger):
+            # ``--no-access-log``: uvicorn has switched the access logger off before it
+            # imports the app (in each worker process too); importing the app runs this
+            # function again, which must not switch it back on.
+            continue
         logger.handlers = []
         logger.propagate = True
+
+
+def access_log_switched_off(logger: logging.Logger) -> bool:
+    """What uvicorn does for ``access_log=False``: no handlers and no propagation."""
+    return not logger.handlers and not logger.propagate

@@ -52,7 +52,7 @@ class PiiCipher:
         """Deterministic keyed hash for equality lookups (e-mail, phone)."""
         if value is None or value == "":
             return None
-        digest = hmac.new(self._lookup_key, value.encode(), hashlib.sha256).digest()
+        digest = hmac.digest(self._lookup_key, value.encode(), "sha256")
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 

@@ -99,6 +99,15 @@ class OrderCreate(BaseModel):
         description="Shipping method promotions see (default `standard`).",
         examples=["standard"],
     )
+    points_to_redeem: int = Field(
+        default=0,
+        description="Loyalty points the customer spends on this order (needs `customer_id`). "
+        "At most the program's cap (a share of the order total) is used; more than the "
+        "balance is `409 loyalty.insufficient_points`. The price breakdown shows "
+        "`points_redeemed` and their value.",
+        json_schema_extra={"minimum": 0},
+        examples=[500],
+    )
 
     def command(self) -> orders.PlaceOrder:
         address = self.shipping_address
@@ -114,6 +123,7 @@ class OrderCreate(BaseModel):
             note=self.note,
             coupon_codes=tuple(self.coupon_codes),
             shipping_method=self.shipping_method,
+            points_to_redeem=self.points_to_redeem,
         )
 
 
@@ -193,22 +203,27 @@ class OrderSummaryRead(BaseModel):
 
     @classmethod
     def of(cls, order: orders.Order, tags: list[str]) -> OrderSummaryRead:
-        return cls(
-            id=order.id,
-            number=order.number,
-            status=orders.OrderStatus(order.status),
-            payment_status=order.payment_status,
-            channel=order.channel,
-            customer_id=order.customer_id,
-            currency=order.currency,
-            subtotal=amount(order.subtotal_minor, order.currency),
-            total=amount(order.total_minor, order.currency),
-            value_band=order.value_band,
-            risk_flags=list(order.risk_flags),
-            tags=tags,
-            placed_at=order.placed_at,
-            payment_due_at=order.payment_due_at,
-        )
+        return cls(**_summary_fields(order, tags))
+
+
+def _summary_fields(order: orders.Order, tags: list[str]) -> dict[str, Any]:
+    """The summary's fields, for ``OrderSummaryRead`` and ``OrderRead`` alike."""
+    return {
+        "id": order.id,
+        "number": order.number,
+        "status": orders.OrderStatus(order.status),
+        "payment_status": order.payment_status,
+        "channel": order.channel,
+        "customer_id": order.customer_id,
+        "currency": order.currency,
+        "subtotal": amount(order.subtotal_minor, order.currency),
+        "total": amount(order.total_minor, order.currency),
+        "value_band": order.value_band,
+        "risk_flags": list(order.risk_flags),
+        "tags": tags,
+        "placed_at": order.placed_at,
+        "payment_due_at": order.payment_due_at,
+    }
 
 
 class OrderPage(Page[OrderSummaryRead]):
@@ -293,6 +308,12 @@ class PricingRead(BaseModel):
         description="Promotions applied at placement (id, name, kind, level, discount, coupon).",
     )
     coupons: list[dict[str, Any]] = Field(default_factory=list)
+    offer: dict[str, Any] | None = Field(
+        default=None,
+        description="For a group-buy or presale order: the offer's `reference`, unit price "
+        "and discount, and for a presale the `deposit` due first and the `balance` after.",
+        examples=[{"reference": "presale:3", "deposit": "50.00", "balance": "199.00"}],
+    )
 
     @classmethod
     def of(cls, pricing: dict[str, Any], currency: str) -> PricingRead:
@@ -397,7 +418,7 @@ class OrderRead(OrderSummaryRead):
     def of_detail(cls, detail: orders.OrderDetail, contact: orders.OrderContact) -> OrderRead:
         order, currency = detail.order, detail.order.currency
         return cls(
-            **OrderSummaryRead.of(order, detail.tags).model_dump(),
+            **_summary_fields(order, detail.tags),
             discount=amount(order.discount_minor, currency),
             shipping=amount(order.shipping_minor, currency),
             tax=amount(order.tax_minor, currency),

@@ -6,6 +6,7 @@ from enum import StrEnum
 class FulfilmentError(StrEnum):
     SHIPMENT_NOT_FOUND = "fulfilment.shipment_not_found"
     ORDER_NOT_SHIPPABLE = "fulfilment.order_not_shippable"
+    ORDER_ON_HOLD = "fulfilment.order_on_hold"
     NOTHING_TO_SHIP = "fulfilment.nothing_to_ship"
     EXCEEDS_RESERVED = "fulfilment.exceeds_reserved"
     SKU_NOT_IN_ORDER = "fulfilment.sku_not_in_order"

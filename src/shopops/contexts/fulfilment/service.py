@@ -135,6 +135,12 @@ def _check(uow: UnitOfWork, command: ShipOrder, order: orders.Order) -> _Checked
             f"order {order.number} is {order.status}; only paid orders not fully shipped can ship",
             details={"status": order.status},
         )
+    if order.fulfilment_hold is not None:
+        raise Conflict(
+            FulfilmentError.ORDER_ON_HOLD,
+            f"order {order.number} is on hold ({order.fulfilment_hold}) and cannot ship yet",
+            details={"hold": order.fulfilment_hold},
+        )
     reserved: dict[str, int] = {}
     for reservation in inventory.reservations_for(uow.session, order.number):
         held = reservation.status == inventory.ReservationStatus.ACTIVE

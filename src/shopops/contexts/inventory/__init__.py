@@ -33,9 +33,12 @@ from shopops.contexts.inventory.repository import (
     reservations_for,
 )
 from shopops.contexts.inventory.reservations import (
+    BatchPlan,
     InsufficientStock,
+    apply_plans,
     consume,
     keep,
+    plan_many,
     release,
     release_expired,
     reserve,
@@ -65,6 +68,7 @@ from shopops.contexts.inventory.service import (
 __all__ = [
     "MAX_QUANTITY",
     "AdjustStock",
+    "BatchPlan",
     "ChangeWarehouse",
     "CreateWarehouse",
     "CycleCount",
@@ -91,6 +95,7 @@ __all__ = [
     "TransferStock",
     "Warehouse",
     "adjust_stock",
+    "apply_plans",
     "change_warehouse",
     "check_ledger",
     "consume",
@@ -102,6 +107,7 @@ __all__ = [
     "list_movements",
     "list_stock",
     "list_warehouses",
+    "plan_many",
     "query_movements",
     "query_reservations",
     "query_stock",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from shopops.contexts.inventory import repository
@@ -35,7 +36,6 @@ from shopops.contexts.inventory.service import (
     post_movement,
     require_skus,
 )
-from shopops.db.bulk import insert_rows
 from shopops.kernel.errors import Conflict, FieldErrorCollector
 from shopops.uow import UnitOfWork
 
@@ -124,17 +124,24 @@ def reserve(uow: UnitOfWork, command: ReserveStock) -> list[Reservation]:
     return reservations
 
 
-def reserve_many(
-    uow: UnitOfWork, commands: Sequence[ReserveStock]
-) -> list[tuple[PlannedReservation, ...] | InsufficientStock]:
-    """Reserve for many orders in one transaction (group commit for hot SKUs).
+@dataclass(frozen=True)
+class BatchPlan:
+    """Where each order of a batch would take its stock, against rows locked for the batch.
 
-    Locks every involved stock row once, in (sku, warehouse) order, plans the
-    orders one after another in arrival order against the locked numbers, and
-    applies one UPDATE per stock row for the whole batch. Each order gets all
-    its lines or an ``InsufficientStock`` of its own; the others are unaffected.
-    Commands must already be validated (``validate_lines``, ``require_skus``).
-    """
+    Nothing is written until ``apply_plans``; an order dropped in between (its promotions
+    or points could not be redeemed) leaves no trace, and the orders planned after it
+    stay valid (they were planned with less stock than is now left)."""
+
+    skus: tuple[str, ...]
+    available_before: dict[str, int]  # per SKU, summed over warehouses, before the batch
+    outcomes: list[tuple[PlannedReservation, ...] | InsufficientStock]
+    commands: list[ReserveStock]
+
+
+def plan_many(uow: UnitOfWork, commands: Sequence[ReserveStock]) -> BatchPlan:
+    """Lock every involved stock row once, in (sku, warehouse) order, and plan the orders
+    one after another in arrival order against the locked numbers. Writes nothing.
+    Commands must already be validated (``validate_lines``, ``require_skus``)."""
     skus = sorted({sku for command in commands for sku in command.lines})
     available: dict[str, dict[int, int]] = {sku: {} for sku in skus}
     meta: dict[int, tuple[str, int]] = {}
@@ -142,10 +149,7 @@ def reserve_many(
         available[level.sku][warehouse.id] = level.on_hand - level.reserved
         meta[warehouse.id] = (warehouse.region, warehouse.priority)
     before = {sku: sum(per_warehouse.values()) for sku, per_warehouse in available.items()}
-    increments: dict[tuple[str, int], int] = defaultdict(int)
-    results: list[tuple[PlannedReservation, ...] | InsufficientStock] = []
-    rows: list[dict[str, object]] = []
-    now = uow.now()
+    outcomes: list[tuple[PlannedReservation, ...] | InsufficientStock] = []
     for command in commands:
         stock = {
             sku: [WarehouseStock(w, *meta[w], quantity) for w, quantity in available[sku].items()]
@@ -158,15 +162,35 @@ def reserve_many(
             allow_split=command.allow_split,
         )
         if not plan.complete:
-            results.append(InsufficientStock(plan.shortfall))
+            outcomes.append(InsufficientStock(plan.shortfall))
             continue
+        for line in plan.lines:
+            available[line.sku][line.warehouse_id] -= line.quantity
+        outcomes.append(plan.lines)
+    return BatchPlan(tuple(skus), before, outcomes, list(commands))
+
+
+def apply_plans(uow: UnitOfWork, batch: BatchPlan, keep: Sequence[int]) -> list[dict[str, object]]:
+    """Reserve what ``batch`` planned for the orders at positions ``keep``: one UPDATE per
+    stock row for all of them, the reservation rows in bulk, then the stock alerts.
+
+    The reservation rows are written by the unit of work's next flush (with the rest of
+    the batch's rows, in one round trip while the stock rows are locked); they are
+    returned in insertion order."""
+    increments: dict[tuple[str, int], int] = defaultdict(int)
+    rows: list[dict[str, object]] = []
+    now = uow.now()
+    for position in keep:
+        planned = batch.outcomes[position]
+        if isinstance(planned, InsufficientStock):
+            raise ValueError(f"order {position} of the batch has no plan")
+        command = batch.commands[position]
         expires_at = (
             now + timedelta(seconds=command.expires_in_seconds)
             if command.expires_in_seconds
             else None
         )
-        for line in plan.lines:
-            available[line.sku][line.warehouse_id] -= line.quantity
+        for line in planned:
             increments[(line.sku, line.warehouse_id)] += line.quantity
             rows.append(
                 {
@@ -179,15 +203,36 @@ def reserve_many(
                     "created_at": now,
                 }
             )
-        results.append(plan.lines)
     for (sku, warehouse_id), quantity in sorted(increments.items()):
         if repository.try_reserve(uow.session, sku, warehouse_id, quantity) is None:
             # Impossible while we hold the row locks; refuse loudly rather than oversell.
             raise InsufficientStock({sku: quantity})
-    insert_rows(uow.session, Reservation.__table__, rows)  # type: ignore[arg-type]
-    for sku in skus:
-        check_alerts(uow, sku, before[sku], sum(available[sku].values()))
-    return results
+    uow.insert_later(Reservation.__table__, rows)  # type: ignore[arg-type]
+    taken: dict[str, int] = defaultdict(int)
+    for (sku, _), quantity in increments.items():
+        taken[sku] += quantity
+    for sku in batch.skus:
+        before = batch.available_before[sku]
+        check_alerts(uow, sku, before, before - taken[sku])
+    return rows
+
+
+def reserve_many(
+    uow: UnitOfWork, commands: Sequence[ReserveStock]
+) -> list[tuple[PlannedReservation, ...] | InsufficientStock]:
+    """Reserve for many orders in one transaction (group commit for hot SKUs).
+
+    ``plan_many`` then ``apply_plans`` for every order that could be planned: each
+    order gets all its lines or an ``InsufficientStock`` of its own; the others are
+    unaffected.
+    """
+    batch = plan_many(uow, commands)
+    apply_plans(
+        uow,
+        batch,
+        [i for i, o in enumerate(batch.outcomes) if not isinstance(o, InsufficientStock)],
+    )
+    return batch.outcomes
 
 
 def _close(uow: UnitOfWork, reservations: Sequence[Reservation], *, consume: bool) -> None:

@@ -49,4 +49,7 @@ def on_order_cancelled(uow: UnitOfWork, event: CommittedEvent) -> None:
 def register_handlers(registry: HandlerRegistrar) -> None:
     registry.register("loyalty.credit_order", list(_TRIGGERS), on_order_settled)
     registry.register("loyalty.reverse_refund", ["refund.issued"], on_refund_issued)
-    registry.register("loyalty.reverse_cancellation", ["order.cancelled"], on_order_cancelled)
+    # A closed order (unpaid in time, or a forfeited presale) gets its redeemed points back too.
+    registry.register(
+        "loyalty.reverse_cancellation", ["order.cancelled", "order.closed"], on_order_cancelled
+    )

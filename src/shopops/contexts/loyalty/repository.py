@@ -314,18 +314,21 @@ def redemptions_for(session: Session, account_id: int, order_reference: str) -> 
     )
 
 
-def existing_sources(session: Session, account_id: int, sources: Iterable[str]) -> set[str]:
-    wanted = sorted(set(sources))
-    if not wanted:
-        return set()
-    return {
-        str(source)
-        for source in session.scalars(
-            select(PointsEntry.source).where(
-                PointsEntry.account_id == account_id, PointsEntry.source.in_(wanted)
-            )
+def restored_by_redemption(
+    session: Session, account_id: int, order_reference: str
+) -> dict[int, int]:
+    """Points given back so far per redemption row of an order (``restore:<row id>`` lots)."""
+    rows = session.execute(
+        select(PointsEntry.source, func.sum(PointsEntry.points))
+        .where(
+            PointsEntry.account_id == account_id,
+            PointsEntry.kind == EntryKind.REVERSE,
+            PointsEntry.order_reference == order_reference,
+            PointsEntry.source.like("restore:%"),
         )
-    }
+        .group_by(PointsEntry.source)
+    )
+    return {int(str(source).removeprefix("restore:")): int(points or 0) for source, points in rows}
 
 
 def ledger_totals(session: Session, account_id: int) -> tuple[int, int]:

@@ -138,6 +138,15 @@ def reversal_target(earned: int, basis_minor: int, refunded_minor: int) -> int:
     return earned * min(refunded_minor, basis_minor) // basis_minor
 
 
+def restoration_target(redeemed: int, refunded_minor: int, total_minor: int) -> int:
+    """Redeemed points due back once ``refunded_minor`` of an order's ``total_minor`` (the
+    money paid beside the points) is refunded: the same share, rounded down; all of them
+    when everything is refunded."""
+    if redeemed <= 0 or refunded_minor <= 0 or total_minor <= 0:
+        return 0
+    return redeemed * min(refunded_minor, total_minor) // total_minor
+
+
 @dataclass(frozen=True)
 class ReversalPlan:
     draws: list[Draw]

@@ -214,6 +214,51 @@ def quote_redemption(
     return points, points * program.point_value_minor
 
 
+@dataclass(frozen=True)
+class PlannedRedemption:
+    """What checkout may redeem: ``points`` worth ``point_value_minor`` each."""
+
+    points: int
+    point_value_minor: int
+    cap_points: int
+    balance: int
+
+
+def plan_redemption(
+    uow: UnitOfWork,
+    customer_id: int,
+    requested_points: int,
+    order_total_minor: int,
+    *,
+    currency: str | None = None,
+) -> PlannedRedemption:
+    """Checkout asks to spend ``requested_points`` on an order of this total (before points).
+
+    Asking for more than the balance is ``loyalty.insufficient_points``; an order in
+    another currency ``loyalty.currency_mismatch``. What is asked is then capped at the
+    program's share of the order (``points`` may be fewer than asked, or 0). Writes
+    nothing: ``redeem`` debits, in the unit of work that places the order.
+    """
+    _check_redemption_input("points_to_redeem", requested_points, 1, order_total_minor)
+    program = current_program(uow)
+    if not _same_currency(program, currency):
+        raise Unprocessable(
+            LoyaltyError.CURRENCY_MISMATCH,
+            f"points are redeemed on {program.currency} orders only",
+            details={"currency": program.currency},
+        )
+    account = repository.get_account(uow.session, customer_id)
+    balance = repository.balance_of(uow.session, account.id) if account else 0
+    if requested_points > balance:
+        raise InsufficientPoints(requested_points, balance)
+    cap = rules.redemption_cap(
+        order_total_minor, program.redemption_cap_percent, program.point_value_minor
+    )
+    return PlannedRedemption(
+        rules.quote(requested_points, balance, cap), program.point_value_minor, cap, balance
+    )
+
+
 def redeem(
     uow: UnitOfWork,
     customer_id: int,
@@ -273,15 +318,21 @@ def redeem(
 
 
 def reverse_for_refund(uow: UnitOfWork, order_id: int, *, refund_id: int | None = None) -> int:
-    """Take back the share of an order's points that its refunds now cover.
+    """Take back the share of an order's earned points that its refunds now cover, and
+    give back the same share of the points redeemed on it.
 
     Reads the order's refunded total (so repeated or out-of-order refund events
     converge on the same result); a cancelled order gives back everything.
-    Returns the points taken from the balance.
+    Returns the earned points taken from the balance.
     """
-    credit = repository.get_credit(uow.session, order_id)
     facts = repository.order_facts(uow.session, order_id)
-    if credit is None or credit.earned_points == 0 or facts is None:
+    if facts is None:
+        return 0
+    if facts.customer_id is not None:  # redeemed points come back in the same proportion
+        share = None if facts.is_cancelled else (facts.refunded_minor, facts.total_minor)
+        _restore_redemptions(uow, facts.customer_id, facts.number, share)
+    credit = repository.get_credit(uow.session, order_id)
+    if credit is None or credit.earned_points == 0:
         return 0
     if facts.is_cancelled:
         target = credit.earned_points
@@ -338,34 +389,47 @@ def _reverse(uow: UnitOfWork, credit: OrderCredit, target: int, cause: str) -> i
     return taken
 
 
-def _restore_redemptions(uow: UnitOfWork, customer_id: int, order_reference: str) -> int:
-    """Each redemption row becomes a new lot expiring when the lot it came from does."""
+def _restore_redemptions(
+    uow: UnitOfWork,
+    customer_id: int,
+    order_reference: str,
+    share: tuple[int, int] | None = None,
+) -> int:
+    """Give back redeemed points as new lots expiring when the lots they came from do.
+
+    ``share`` is (refunded, total) of the order's money: that share of the redeemed
+    points, rounded down, is due back (all of them when None: cancelled or closed).
+    Only what is due beyond what earlier restorations gave back is added, so repeated
+    events change nothing and partial refunds add up to one refund of their sum.
+    """
     account = repository.get_account(uow.session, customer_id)
     if account is None:
         return 0
     redeemed = repository.redemptions_for(uow.session, account.id, order_reference)
     if not redeemed:
         return 0
+    spent = sum(-entry.points for entry in redeemed)
+    due = spent if share is None else rules.restoration_target(spent, *share)
     repository.lock_account(uow.session, account.id)
-    done = repository.existing_sources(
-        uow.session, account.id, [f"restore:{e.id}" for e in redeemed]
-    )
+    done = repository.restored_by_redemption(uow.session, account.id, order_reference)
+    left = due - sum(done.values())
     restored = 0
     for entry in redeemed:
-        if f"restore:{entry.id}" in done or entry.lot_id is None:
+        take = min(left - restored, -entry.points - done.get(entry.id, 0))
+        if take <= 0 or entry.lot_id is None:
             continue
         origin = repository.get_entry(uow.session, entry.lot_id)
         ledger.add_lot(
             uow,
             account.id,
             EntryKind.REVERSE,
-            -entry.points,
+            take,
             expires_at=origin.expires_at if origin else None,
             source=f"restore:{entry.id}",
             order_reference=order_reference,
             details={"restores": entry.id},
         )
-        restored -= entry.points
+        restored += take
     if restored:
         balance = repository.balance_of(uow.session, account.id)
         uow.emit(PointsRestored(customer_id, restored, balance, order_reference))

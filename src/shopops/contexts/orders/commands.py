@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,30 @@ class PlaceOrder:
     note: str | None = None
     coupon_codes: tuple[str, ...] = ()
     shipping_method: str | None = None  # None: the promotions default ("standard")
+    points_to_redeem: int = 0  # loyalty points to spend on the order (a customer's own)
+
+
+@dataclass(frozen=True)
+class OfferTerms:
+    """How an order placed through an offer (a group buy, a presale) is priced and paid.
+
+    Set by the context that owns the offer, never from a request body: the single SKU
+    is sold at ``unit_price_minor`` less ``unit_discount_minor`` per unit, with no
+    promotions, coupons or points. With ``deposit_minor`` the order is paid in two
+    steps: the deposit first (by ``payment_due_at``), then the rest between
+    ``balance_from`` and ``balance_due_at``; a balance not paid by then forfeits the
+    deposit. ``hold`` keeps the order from shipping until the owner releases it.
+    """
+
+    reference: str  # e.g. "group:12", "presale:3"
+    sku: str
+    unit_price_minor: int
+    unit_discount_minor: int = 0
+    deposit_minor: int | None = None  # per order (all units)
+    balance_from: datetime | None = None
+    balance_due_at: datetime | None = None
+    payment_due_at: datetime | None = None  # sooner than the usual payment window
+    hold: str | None = None
 
 
 @dataclass(frozen=True)

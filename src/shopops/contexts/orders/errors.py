@@ -16,6 +16,11 @@ class OrderError(StrEnum):
     UNKNOWN_CHANNEL = "orders.unknown_channel"
     ALREADY_SHIPPED = "orders.already_shipped"
     OVERSHIPPED = "orders.overshipped"
+    POINTS_NEED_CUSTOMER = "orders.points_need_customer"
+    INVALID_OFFER = "orders.invalid_offer"
+    BALANCE_NOT_DUE = "orders.balance_not_due"
+    BALANCE_OVERDUE = "orders.balance_overdue"
+    NOT_ON_HOLD = "orders.not_on_hold"
 
 
 CHANNELS = ("web", "app", "mini_program", "marketplace", "store", "social", "phone")

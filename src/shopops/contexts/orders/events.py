@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from shopops.kernel.events import Event
 
@@ -98,3 +99,44 @@ class OrderCompleted(Event):
 
     order_id: int
     number: str
+
+
+@dataclass(frozen=True)
+class OrderDepositPaid(Event):
+    """The deposit of a two-step order was captured; the balance is due later."""
+
+    event_type = "order.deposit_paid"
+    aggregate = "order"
+    id_field = "order_id"
+
+    order_id: int
+    number: str
+    deposit_minor: int
+    balance_minor: int
+    balance_from: datetime | None
+    balance_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OrderDepositForfeited(Event):
+    """The balance was not paid in time: the order closed and kept the deposit."""
+
+    event_type = "order.deposit_forfeited"
+    aggregate = "order"
+    id_field = "order_id"
+
+    order_id: int
+    number: str
+    forfeited_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class OrderHoldReleased(Event):
+    event_type = "order.hold_released"
+    aggregate = "order"
+    id_field = "order_id"
+
+    order_id: int
+    number: str
+    hold: str

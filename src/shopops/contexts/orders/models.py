@@ -52,6 +52,16 @@ class Order(IdMixin, TimestampMixin, Base):
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     pricing: Mapped[dict[str, Any]]  # the full price breakdown at placement
 
+    # Orders placed through an offer of a context above orders (group buy, presale): the
+    # offer's reference, a deposit due first and a balance due in a window, what a
+    # missed balance forfeited, and a hold that keeps the order from shipping.
+    offer_reference: Mapped[str | None] = mapped_column(String(40), index=True)
+    deposit_minor: Mapped[int | None] = mapped_column(BigInteger)
+    balance_from: Mapped[datetime | None]
+    balance_due_at: Mapped[datetime | None]
+    forfeited_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    fulfilment_hold: Mapped[str | None] = mapped_column(String(40))
+
     allow_split: Mapped[bool] = mapped_column(Boolean, default=True)
     risk_flags: Mapped[list[str]]
     value_band: Mapped[str] = mapped_column(String(16))

@@ -29,9 +29,16 @@ from shopops.adapters.payments import GatewayResult, GatewayUnavailable, Payment
 from shopops.auth.permissions import Permission
 from shopops.contexts import payments
 from shopops.contexts.orders import after_sales
+from shopops.contexts.orders.errors import OrderError
 from shopops.contexts.orders.models import Order
 from shopops.contexts.orders.rules import OrderStatus
-from shopops.contexts.orders.service import cancel_order, get_order, mark_paid, record_timeline
+from shopops.contexts.orders.service import (
+    cancel_order,
+    get_order,
+    mark_paid,
+    record_deposit,
+    record_timeline,
+)
 from shopops.kernel.errors import Conflict
 from shopops.uow import UnitOfWork
 
@@ -111,13 +118,14 @@ def _open_payment(uow: UnitOfWork, gateway: str, order_id: int, method: str) -> 
             f"order {order.number} is {order.status}; only pending_payment orders can be paid",
             details={"status": order.status},
         )
+    due = _due_now(uow, order)
     payment = payments.open_payment_of_order(uow.session, order.id)
     if payment is None:  # otherwise resume the open one with its own key
         payment = payments.start_payment(
             uow,
             payments.StartPayment(
                 order_id=order.id,
-                amount_minor=order.total_minor - order.captured_minor,
+                amount_minor=due,
                 currency=order.currency,
                 method=method,
                 gateway=gateway,
@@ -139,6 +147,34 @@ def _open_payment(uow: UnitOfWork, gateway: str, order_id: int, method: str) -> 
         payment.idempotency_key,
         payment.merchant_reference,
     )
+
+
+def _due_now(uow: UnitOfWork, order: Order) -> int:
+    """What paying charges now: everything, or for a two-step order its deposit first and
+    then the balance, but only inside the balance window."""
+    outstanding = order.total_minor - order.captured_minor
+    if order.deposit_minor is None:
+        return outstanding
+    if order.captured_minor == 0:
+        return order.deposit_minor
+    now = uow.now()
+    window = {
+        "balance_from": order.balance_from.isoformat() if order.balance_from else None,
+        "balance_due_at": order.balance_due_at.isoformat() if order.balance_due_at else None,
+    }
+    if order.balance_from is not None and now < order.balance_from:
+        raise Conflict(
+            OrderError.BALANCE_NOT_DUE,
+            f"the balance of order {order.number} can be paid from {order.balance_from}",
+            details=window,
+        )
+    if order.balance_due_at is not None and now >= order.balance_due_at:
+        raise Conflict(
+            OrderError.BALANCE_OVERDUE,
+            f"the balance of order {order.number} was due by {order.balance_due_at}",
+            details=window,
+        )
+    return outstanding
 
 
 def _call_gateway(gateway: PaymentGateway, charge: _Charge, source: str) -> _ChargeOutcome:
@@ -231,10 +267,14 @@ def apply_capture(uow: UnitOfWork, payment: payments.Payment) -> payments.Refund
         },
     )
     if order.status == OrderStatus.PENDING_PAYMENT:
+        captured = order.captured_minor + payment.captured_minor
+        if order.deposit_minor is not None and captured < order.total_minor:
+            record_deposit(uow, order, captured_minor=captured)
+            return None
         mark_paid(
             uow,
             order,
-            captured_minor=order.captured_minor + payment.captured_minor,
+            captured_minor=captured,
             payment_reference=payment.gateway_reference or payment.merchant_reference,
         )
         return None
@@ -286,16 +326,22 @@ def cancel_and_refund(
     """Cancel an order; what was captured is refunded (``cancel_order`` reserves it)."""
     with uow_factory() as uow:
         order = cancel_order(uow, order_id, reason=reason)
-        requested = [
-            r
-            for r in payments.refunds_of_order(uow.session, order.id)
-            if r.status == payments.RefundStatus.REQUESTED
-        ]
+        requested = requested_refunds(uow, order.id)
         uow.commit()
     refund = None
-    for pending in requested:
-        refund = complete_refund(uow_factory, gateway, pending.id)
+    for refund_id in requested:
+        refund = complete_refund(uow_factory, gateway, refund_id)
     return order, refund
+
+
+def requested_refunds(uow: UnitOfWork, order_id: int) -> list[int]:
+    """Ids of the order's refunds waiting for the gateway (send them with
+    ``complete_refund`` after the commit, or leave them to ``retry_stuck_refunds``)."""
+    return [
+        r.id
+        for r in payments.refunds_of_order(uow.session, order_id)
+        if r.status == payments.RefundStatus.REQUESTED
+    ]
 
 
 @dataclass(frozen=True)

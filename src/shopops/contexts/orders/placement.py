@@ -4,7 +4,7 @@ persist and redeem promotions — alone or in batches."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from shopops.auth.permissions import Permission
-from shopops.contexts import inventory, promotions
+from shopops.contexts import inventory, loyalty, promotions
 from shopops.contexts.orders import repository
-from shopops.contexts.orders.commands import PlaceOrder
+from shopops.contexts.orders.commands import OfferTerms, PlaceOrder
 from shopops.contexts.orders.errors import CHANNELS, OrderError
 from shopops.contexts.orders.events import OrderPlaced
 from shopops.contexts.orders.models import Order, OrderEvent, OrderLine, OrderTag
@@ -25,7 +25,7 @@ from shopops.contexts.orders.rules import (
     risk_flags,
     value_band,
 )
-from shopops.db.bulk import insert_rows, reserve_ids
+from shopops.db.bulk import insert_rows, reserve_ids_for
 from shopops.kernel.errors import DomainError, FieldErrorCollector, PermissionDenied
 from shopops.kernel.events import Actor
 from shopops.kernel.money import currency_exponent
@@ -42,12 +42,29 @@ class PreparedOrder:
     snapshots: dict[str, SkuSnapshot]  # the ordered SKUs, and gift SKUs once priced
     customer_region: str | None
     priced: promotions.PricedCart | None = None  # set by ``_priced``
+    offer: OfferTerms | None = None  # placed through an offer: its price, no promotions
 
     @property
     def subtotal_minor(self) -> int:
         if self.priced is not None:
             return self.priced.subtotal_minor
+        if self.offer is not None:
+            return self.offer.unit_price_minor * sum(self.quantities.values())
         return sum(self.snapshots[s].price_minor * q for s, q in self.quantities.items())
+
+    @property
+    def discount_minor(self) -> int:
+        if self.priced is not None:
+            return self.priced.discount_minor
+        if self.offer is not None:
+            return self.offer.unit_discount_minor * sum(self.quantities.values())
+        return 0
+
+    @property
+    def total_minor(self) -> int:
+        if self.priced is not None:
+            return self.priced.total_minor
+        return self.subtotal_minor - self.discount_minor
 
     @property
     def stock_lines(self) -> dict[str, int]:
@@ -120,6 +137,19 @@ def _validate_shape(command: PlaceOrder, errors: FieldErrorCollector) -> dict[st
     for tag in command.tags:
         if not tag.strip() or len(tag) > 50:
             errors.add("tags", "validation.invalid_tag", "tags are 1-50 characters")
+    if command.points_to_redeem:
+        if not 0 < command.points_to_redeem <= loyalty.MAX_POINTS:
+            errors.add(
+                "points_to_redeem",
+                loyalty.LoyaltyError.INVALID_POINTS,
+                f"0 to {loyalty.MAX_POINTS:,} points",
+            )
+        if command.customer_id is None:
+            errors.add(
+                "points_to_redeem",
+                OrderError.POINTS_NEED_CUSTOMER,
+                "only a registered customer can redeem points",
+            )
     return quantities
 
 
@@ -198,6 +228,36 @@ def _pricing_request(prepared: PreparedOrder, first_order: bool) -> promotions.P
     )
 
 
+def _with_points(
+    uow: UnitOfWork,
+    prepared: PreparedOrder,
+    request: promotions.PricingRequest,
+    priced: promotions.PricedCart,
+) -> promotions.PricingRequest | None:
+    """The pricing request again, now spending the customer's points; None when the order
+    asks for none or the program's cap leaves none. Asking for more points than the
+    balance is ``loyalty.insufficient_points``. Points pay part of what is left after every
+    promotion, so the second pricing applies the same promotions."""
+    command = prepared.command
+    if not command.points_to_redeem or command.customer_id is None:
+        return None
+    planned = loyalty.plan_redemption(
+        uow,
+        command.customer_id,
+        command.points_to_redeem,
+        priced.total_minor,
+        currency=prepared.currency,
+    )
+    if not planned.points:
+        return None
+    return dataclasses.replace(
+        request,
+        points=planned.points,
+        point_value_minor=planned.point_value_minor,
+        points_per_value=1,
+    )
+
+
 def _gift_skus(priced: Iterable[promotions.PricedCart | DomainError]) -> set[str]:
     return {
         line.sku
@@ -236,24 +296,61 @@ def _reserve_command(uow: UnitOfWork, prepared: PreparedOrder) -> inventory.Rese
 def _pricing(prepared: PreparedOrder) -> dict[str, Any]:
     if prepared.priced is not None:
         return prepared.priced.as_dict()
-    return {
+    pricing: dict[str, Any] = {
         "currency": prepared.currency,
         "lines": [
             {
                 "sku": sku,
-                "quantity": q,
-                "unit_price_minor": prepared.snapshots[sku].price_minor,
+                "quantity": quantity,
+                "unit_price_minor": unit_price,
+                "subtotal_minor": unit_price * quantity,
                 "discounts": [],
-                "total_minor": prepared.snapshots[sku].price_minor * q,
+                "discount_minor": discount,
+                "total_minor": total,
             }
-            for sku, q in prepared.quantities.items()
+            for sku, quantity, unit_price, discount, total, _ in _line_amounts(prepared)
         ],
         "order_discounts": [],
         "subtotal_minor": prepared.subtotal_minor,
-        "discount_minor": 0,
+        "discount_minor": prepared.discount_minor,
         "shipping_minor": 0,
-        "total_minor": prepared.subtotal_minor,
+        "total_minor": prepared.total_minor,
     }
+    offer = prepared.offer
+    if offer is not None:
+        pricing["offer"] = {
+            "reference": offer.reference,
+            "unit_price_minor": offer.unit_price_minor,
+            "unit_discount_minor": offer.unit_discount_minor,
+            "deposit_minor": offer.deposit_minor,
+            "balance_minor": (
+                None if offer.deposit_minor is None else prepared.total_minor - offer.deposit_minor
+            ),
+        }
+    return pricing
+
+
+def _check_offer(prepared: PreparedOrder, offer: OfferTerms) -> None:
+    """The owner of the offer validated its terms; these hold for any order of one."""
+    command = prepared.command
+    errors = FieldErrorCollector()
+    if set(prepared.quantities) != {offer.sku}:
+        errors.add("lines", OrderError.INVALID_OFFER, f"an offer order has one line: {offer.sku}")
+    if command.coupon_codes or command.points_to_redeem:
+        errors.add(
+            "coupon_codes", OrderError.INVALID_OFFER, "offers take no coupons or loyalty points"
+        )
+    if not 0 <= offer.unit_discount_minor < offer.unit_price_minor:
+        errors.add("offer", OrderError.INVALID_OFFER, "the price must exceed the discount")
+    total = (offer.unit_price_minor - offer.unit_discount_minor) * sum(prepared.quantities.values())
+    if offer.deposit_minor is not None and not (
+        0 < offer.deposit_minor < total
+        and offer.balance_from is not None
+        and offer.balance_due_at is not None
+        and offer.balance_from < offer.balance_due_at
+    ):
+        errors.add("offer", OrderError.INVALID_OFFER, "a deposit below the total, a balance window")
+    errors.raise_if_any()
 
 
 def _order_values(uow: UnitOfWork, prepared: PreparedOrder) -> dict[str, Any]:
@@ -265,8 +362,12 @@ def _order_values(uow: UnitOfWork, prepared: PreparedOrder) -> dict[str, Any]:
     now = uow.now()
     exponent = currency_exponent(prepared.currency)
     priced = prepared.priced
-    total = priced.total_minor if priced is not None else prepared.subtotal_minor
+    total = prepared.total_minor
     window = uow.settings.payment_window_minutes if uow.settings else 30
+    payment_due_at = now + timedelta(minutes=window)
+    offer = prepared.offer
+    if offer is not None and offer.payment_due_at is not None:
+        payment_due_at = min(payment_due_at, offer.payment_due_at)
     email = normalize_email(guest.email) if guest else None
     return {
         "number": prepared.number,
@@ -288,13 +389,19 @@ def _order_values(uow: UnitOfWork, prepared: PreparedOrder) -> dict[str, Any]:
         "ship_country": address.country.strip().upper(),
         "currency": prepared.currency,
         "subtotal_minor": prepared.subtotal_minor,
-        "discount_minor": priced.discount_minor if priced is not None else 0,
+        "discount_minor": prepared.discount_minor,
         "shipping_minor": priced.shipping_minor if priced is not None else 0,
         "tax_minor": priced.tax_minor if priced is not None else 0,
         "total_minor": total,
         "captured_minor": 0,
         "refunded_minor": 0,
         "pricing": _pricing(prepared),
+        "offer_reference": offer.reference if offer else None,
+        "deposit_minor": offer.deposit_minor if offer else None,
+        "balance_from": offer.balance_from if offer else None,
+        "balance_due_at": offer.balance_due_at if offer else None,
+        "forfeited_minor": 0,
+        "fulfilment_hold": offer.hold if offer else None,
         "allow_split": command.allow_split,
         "risk_flags": risk_flags(
             quantity=sum(prepared.stock_lines.values()),
@@ -306,10 +413,22 @@ def _order_values(uow: UnitOfWork, prepared: PreparedOrder) -> dict[str, Any]:
         ),
         "value_band": value_band(total, exponent),
         "placed_at": now,
-        "payment_due_at": now + timedelta(minutes=window),
+        "payment_due_at": payment_due_at,
         "created_at": now,
         "updated_at": now,
     }
+
+
+@dataclass(frozen=True)
+class PlacedRows:
+    """What batch placement wrote for one order, ids included: the checkout answers
+    from these instead of reading the order back (``placed_detail``)."""
+
+    order: dict[str, Any]
+    lines: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+    tags: list[str]
+    reservations: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -328,10 +447,16 @@ class PlacedOrder:
     total_minor: int
     placed_at: datetime
     payment_due_at: datetime
+    rows: PlacedRows | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def of(cls, order_id: int, values: dict[str, Any]) -> PlacedOrder:
-        return cls(order_id, *(values[f.name] for f in fields(cls)[1:]))
+    def of(
+        cls, order_id: int, values: dict[str, Any], rows: PlacedRows | None = None
+    ) -> PlacedOrder:
+        return cls(id=order_id, rows=rows, **{name: values[name] for name in _PLACED_FACTS})
+
+
+_PLACED_FACTS = tuple(f.name for f in fields(PlacedOrder)[1:] if f.name != "rows")
 
 
 @dataclass
@@ -341,11 +466,21 @@ class _Children:
     lines: list[dict[str, Any]] = field(default_factory=list)
     tags: list[dict[str, Any]] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    # Keys reserved up front (batch placement) go into the rows, so the checkout can
+    # answer with them; without them the database assigns the keys.
+    line_ids: Iterator[int] | None = None
+    event_ids: Iterator[int] | None = None
 
     def write(self, uow: UnitOfWork) -> None:
         insert_rows(uow.session, OrderLine.__table__, self.lines)  # type: ignore[arg-type]
         insert_rows(uow.session, OrderTag.__table__, self.tags)  # type: ignore[arg-type]
         insert_rows(uow.session, OrderEvent.__table__, self.timeline)  # type: ignore[arg-type]
+
+    def write_later(self, uow: UnitOfWork) -> None:
+        """At the flush, with the orders, audit and outbox rows: one round trip."""
+        uow.insert_later(OrderLine.__table__, self.lines)  # type: ignore[arg-type]
+        uow.insert_later(OrderTag.__table__, self.tags)  # type: ignore[arg-type]
+        uow.insert_later(OrderEvent.__table__, self.timeline)  # type: ignore[arg-type]
 
 
 def _line_amounts(
@@ -353,6 +488,13 @@ def _line_amounts(
 ) -> list[tuple[str, int, int, int, int, SkuSnapshot | None]]:
     """(sku, quantity, unit price, discount, total, snapshot) per order line: the priced
     lines (the ordered SKUs in first-seen order, then gifts at a total of 0)."""
+    offer = prepared.offer
+    if offer is not None:
+        price, off = offer.unit_price_minor, offer.unit_discount_minor
+        return [
+            (sku, q, price, off * q, (price - off) * q, prepared.snapshots[sku])
+            for sku, q in prepared.quantities.items()
+        ]
     if prepared.priced is None:
         return [
             (sku, q, snap.price_minor, 0, snap.price_minor * q, snap)
@@ -374,8 +516,9 @@ def _line_amounts(
 
 def _record(
     uow: UnitOfWork, prepared: PreparedOrder, placed: PlacedOrder, children: _Children
-) -> None:
-    """Lines, tags, timeline, event and audit of a new order."""
+) -> tuple[list[dict[str, Any]], list[str], dict[str, Any]]:
+    """Lines, tags, timeline, event and audit of a new order; returns the line rows, the
+    tags and the timeline row."""
     lines = [
         {
             "order_id": placed.id,
@@ -395,23 +538,25 @@ def _record(
             _line_amounts(prepared), start=1
         )
     ]
+    if children.line_ids is not None:
+        for line in lines:
+            line["id"] = next(children.line_ids)
     children.lines.extend(lines)
-    children.tags.extend(
-        {"order_id": placed.id, "tag": t}
-        for t in sorted({t.strip() for t in prepared.command.tags})
-    )
-    children.timeline.append(
-        {
-            "order_id": placed.id,
-            "kind": "placed",
-            "from_status": None,
-            "to_status": placed.status,
-            "actor": uow.actor.label,
-            "reason": prepared.command.note,
-            "data": {"channel": placed.channel},
-            "occurred_at": placed.placed_at,
-        }
-    )
+    tags = sorted({t.strip() for t in prepared.command.tags})
+    children.tags.extend({"order_id": placed.id, "tag": t} for t in tags)
+    entry: dict[str, Any] = {
+        "order_id": placed.id,
+        "kind": "placed",
+        "from_status": None,
+        "to_status": placed.status,
+        "actor": uow.actor.label,
+        "reason": prepared.command.note,
+        "data": {"channel": placed.channel},
+        "occurred_at": placed.placed_at,
+    }
+    if children.event_ids is not None:
+        entry["id"] = next(children.event_ids)
+    children.timeline.append(entry)
     uow.emit(
         OrderPlaced(
             placed.id,
@@ -441,29 +586,42 @@ def _record(
             "currency": placed.currency,
         },
     )
+    return lines, tags, entry
 
 
-def place_order(uow: UnitOfWork, command: PlaceOrder) -> Order:
+def place_order(uow: UnitOfWork, command: PlaceOrder, *, offer: OfferTerms | None = None) -> Order:
+    """Place one order; with ``offer`` (from the context owning a group buy or presale)
+    at the offer's price instead of through promotions."""
     uow.require(Permission.ORDERS_WRITE)
     prepared = prepare(uow, command)
-    customer_id = command.customer_id
-    first_order = customer_id is not None and not _customers_with_live_orders(uow, [customer_id])
-    priced = promotions.price_order(uow, _pricing_request(prepared, first_order))
-    gifts = _gift_skus([priced])
-    prepared = _priced(
-        prepared, priced, repository.snapshot_skus(uow.session, gifts) if gifts else {}
-    )
+    if offer is not None:
+        _check_offer(prepared, offer)
+        prepared = dataclasses.replace(prepared, offer=offer)
+    else:
+        prepared = _price_one(uow, prepared)
     inventory.reserve(uow, _reserve_command(uow, prepared))
     values = _order_values(uow, prepared)
     order = Order(**values)
     uow.session.add(order)
     uow.session.flush()
-    # A limit reached since pricing raises a Conflict: the whole placement is refused.
-    promotions.redeem(uow, order.number, priced, customer_id)
+    # A limit or a balance reached since pricing raises: the whole placement is refused.
+    _redeem(uow, prepared)
     children = _Children()
     _record(uow, prepared, PlacedOrder.of(order.id, values), children)
     children.write(uow)
     return order
+
+
+def _price_one(uow: UnitOfWork, prepared: PreparedOrder) -> PreparedOrder:
+    customer_id = prepared.command.customer_id
+    first_order = customer_id is not None and not _customers_with_live_orders(uow, [customer_id])
+    request = _pricing_request(prepared, first_order)
+    priced = promotions.price_order(uow, request)
+    with_points = _with_points(uow, prepared, request, priced)
+    if with_points is not None:
+        priced = promotions.price_order(uow, with_points)
+    gifts = _gift_skus([priced])
+    return _priced(prepared, priced, repository.snapshot_skus(uow.session, gifts) if gifts else {})
 
 
 @dataclass(frozen=True)
@@ -501,33 +659,52 @@ def place_orders(
     # The costly per-order work (encryption, price breakdown) happens before any
     # stock row is locked, so a concurrent batch can hold the lock meanwhile.
     values = [_order_values(uow, prepared) for _, prepared in ready]
-    ids = reserve_ids(uow.session, Order.__table__, len(ready))  # type: ignore[arg-type]
-    reserved = inventory.reserve_many(uow, [_reserve_command(uow, p) for _, p in ready])
+    ids, line_ids, event_ids = reserve_ids_for(  # one round trip for all three
+        uow.session,
+        [
+            (Order.__table__, len(ready)),  # type: ignore[list-item]
+            (OrderLine.__table__, sum(len(_line_amounts(p)) for _, p in ready)),  # type: ignore[list-item]
+            (OrderEvent.__table__, len(ready)),  # type: ignore[list-item]
+        ],
+    )
+    plans = inventory.plan_many(uow, [_reserve_command(uow, p) for _, p in ready])
     results: list[PlacedOrder | DomainError] = [
         o if isinstance(o, DomainError) else DomainError("internal", "not placed") for o in outcomes
     ]  # placeholders for the prepared ones are overwritten below
-    order_rows = []
-    children = _Children()
-    for (index, prepared), order_values, order_id, reservation in zip(
-        ready, values, ids, reserved, strict=True
-    ):
-        if isinstance(reservation, DomainError):
-            results[index] = reservation
+    kept: list[int] = []
+    for position, (index, prepared) in enumerate(ready):
+        planned = plans.outcomes[position]
+        if isinstance(planned, DomainError):
+            results[index] = planned
             continue
         request = requests[index]
         with uow.acting_as(request.actor, request.request_id):
             try:
                 _redeem(uow, prepared)
-            except DomainError as error:  # a limit reached since pricing: this order only
-                inventory.release(uow, prepared.number)
-                results[index] = error
+            except DomainError as error:  # a limit or a balance reached since pricing
+                results[index] = error  # this order only: its redemptions were undone
                 continue
-            order_rows.append({"id": order_id, **order_values})
-            placed = PlacedOrder.of(order_id, order_values)
-            _record(uow, prepared, placed, children)
-        results[index] = placed
-    insert_rows(uow.session, Order.__table__, order_rows)  # type: ignore[arg-type]
-    children.write(uow)
+        kept.append(position)
+    # Stock is written for the orders that remain only: a failed one leaves no rows.
+    held: dict[str, list[dict[str, Any]]] = {}
+    for row in inventory.apply_plans(uow, plans, kept):
+        held.setdefault(str(row["reference"]), []).append(row)
+    order_rows = []
+    children = _Children(line_ids=iter(line_ids), event_ids=iter(event_ids))
+    for position in kept:
+        index, prepared = ready[position]
+        request = requests[index]
+        order_row = {"id": ids[position], **values[position]}
+        order_rows.append(order_row)
+        placed = PlacedOrder.of(ids[position], values[position])
+        with uow.acting_as(request.actor, request.request_id):
+            lines, tags, entry = _record(uow, prepared, placed, children)
+        rows = PlacedRows(order_row, lines, [entry], tags, held.get(prepared.number, []))
+        results[index] = PlacedOrder.of(ids[position], values[position], rows)
+    # Written by the commit's flush, with the audit and outbox rows, in one round trip:
+    # the stock rows stay locked until then.
+    uow.insert_later(Order.__table__, order_rows)  # type: ignore[arg-type]
+    children.write_later(uow)
     return results
 
 
@@ -550,6 +727,21 @@ def _price_batch(
             seen.add(customer_id)  # a second order in the same batch is not a first one
         requests.append(_pricing_request(prepared, first_order))
     priced = promotions.price_orders(uow, requests)
+    again: list[tuple[int, promotions.PricingRequest]] = []  # those that spend points
+    for k, ((_, prepared), cart) in enumerate(zip(ready, priced, strict=True)):
+        if isinstance(cart, DomainError):
+            continue
+        try:
+            with_points = _with_points(uow, prepared, requests[k], cart)
+        except DomainError as error:
+            priced[k] = error
+            continue
+        if with_points is not None:
+            again.append((k, with_points))
+    if again:
+        repriced = promotions.price_orders(uow, [request for _, request in again])
+        for (k, _), cart in zip(again, repriced, strict=True):
+            priced[k] = cart
     gifts = _gift_skus(priced) - set(snapshots)
     if gifts:
         snapshots = {**snapshots, **repository.snapshot_skus(uow.session, gifts)}
@@ -563,13 +755,32 @@ def _price_batch(
 
 
 def _redeem(uow: UnitOfWork, prepared: PreparedOrder) -> None:
-    """Count what the order used; a Conflict undoes only this order's redemption."""
-    if prepared.priced is not None and prepared.priced.applied:
-        promotions.redeem(uow, prepared.number, prepared.priced, prepared.command.customer_id)
+    """Count the promotions the order used and debit its points, or neither: a Conflict
+    (a limit or the balance reached since pricing) undoes this order's redemptions only."""
+    priced = prepared.priced
+    if priced is None:
+        return
+    customer_id = prepared.command.customer_id
+    if not priced.points_redeemed or customer_id is None:
+        if priced.applied:  # promotions.redeem undoes its own writes when it fails
+            promotions.redeem(uow, prepared.number, priced, customer_id)
+        return
+    with uow.savepoint():
+        if priced.applied:
+            promotions.redeem(uow, prepared.number, priced, customer_id)
+        loyalty.redeem(
+            uow,
+            customer_id,
+            priced.points_redeemed,
+            order_reference=prepared.number,
+            order_total_minor=priced.total_minor + priced.points_minor,
+            currency=prepared.currency,
+        )
 
 
 __all__ = [
     "PlacedOrder",
+    "PlacedRows",
     "PlacementRequest",
     "PreparedOrder",
     "place_order",

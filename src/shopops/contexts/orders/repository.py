@@ -137,6 +137,7 @@ class OrderFilter:
     channel: str | None = None
     number: str | None = None
     currency: str | None = None
+    offer_reference: str | None = None  # e.g. "presale:3", "group:12"
     before_id: int | None = None
     limit: int = 50
 
@@ -168,6 +169,8 @@ def search(session: Session, query: OrderFilter) -> Sequence[Order]:
         stmt = stmt.where(Order.number == query.number)
     if query.currency:
         stmt = stmt.where(Order.currency == query.currency)
+    if query.offer_reference:
+        stmt = stmt.where(Order.offer_reference == query.offer_reference)
     if query.before_id is not None:
         stmt = stmt.where(Order.id < query.before_id)
     return session.scalars(stmt).all()

@@ -33,6 +33,11 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CLOSED: frozenset(),
 }
 
+# Payment statuses of a two-step order (a presale): deposit captured, balance due later;
+# balance not paid in time, deposit kept.
+DEPOSIT_PAID = "deposit_paid"
+FORFEITED = "forfeited"
+
 TERMINAL = frozenset({S.COMPLETED, S.CANCELLED, S.CLOSED})
 OPEN_FOR_STOCK = frozenset({S.PENDING_PAYMENT, S.PAID, S.PROCESSING, S.PARTIALLY_SHIPPED})
 
@@ -45,10 +50,20 @@ def can_transition(current: str, target: str) -> bool:
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+_SUFFIX_LENGTH = 6
+_SUFFIXES = len(_ALPHABET) ** _SUFFIX_LENGTH
+
+
 def new_order_number(placed_at: datetime) -> str:
     """``SO-YYMMDD-XXXXXX``: readable on the phone, unguessable, date-sortable."""
-    suffix = "".join(secrets.choice(_ALPHABET) for _ in range(6))
-    return f"SO-{placed_at:%y%m%d}-{suffix}"
+    # One draw from the OS generator, written in the alphabet's base (uniform, like six
+    # ``secrets.choice`` calls, at a sixth of the cost: checkout numbers orders in bulk).
+    value = secrets.randbelow(_SUFFIXES)
+    suffix = []
+    for _ in range(_SUFFIX_LENGTH):
+        value, digit = divmod(value, len(_ALPHABET))
+        suffix.append(_ALPHABET[digit])
+    return f"SO-{placed_at:%y%m%d}-{''.join(suffix)}"
 
 
 def value_band(total_minor: int, exponent: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
@@ -19,12 +19,15 @@ from shopops.contexts.orders.events import (
     OrderClosed,
     OrderCompleted,
     OrderDelivered,
+    OrderDepositForfeited,
+    OrderDepositPaid,
+    OrderHoldReleased,
     OrderPaid,
     OrderShipped,
     OrderStatusChanged,
 )
 from shopops.contexts.orders.models import Order, OrderEvent, OrderLine, OrderTag
-from shopops.contexts.orders.rules import OrderStatus, can_transition
+from shopops.contexts.orders.rules import DEPOSIT_PAID, FORFEITED, OrderStatus, can_transition
 from shopops.kernel.errors import (
     Conflict,
     FieldError,
@@ -175,17 +178,103 @@ def cancel_order(uow: UnitOfWork, order_id: int, *, reason: str) -> Order:
 
 
 def close_unpaid(uow: UnitOfWork, *, limit: int = 200) -> int:
-    """Scheduled job: orders not paid within the payment window are closed."""
+    """Scheduled job: orders not paid within the payment window are closed.
+
+    A two-step order whose deposit was paid but whose balance was not by the end of
+    its balance window is closed the same way and keeps the deposit: nothing is
+    refunded, ``forfeited_minor`` records it, and ``order.deposit_forfeited`` says so.
+    """
     closed = 0
     for order in repository.unpaid_past_due(uow.session, uow.now(), limit):
         locked = get_order(uow, order.id, for_update=True)
         if locked.status != OrderStatus.PENDING_PAYMENT:
             continue
-        transition(uow, locked, OrderStatus.CLOSED, reason="payment window expired")
+        if locked.payment_status == DEPOSIT_PAID:
+            _forfeit_deposit(uow, locked)
+        else:
+            transition(uow, locked, OrderStatus.CLOSED, reason="payment window expired")
         inventory.release(uow, locked.number)
         promotions.release(uow, locked.number)
         closed += 1
     return closed
+
+
+def _forfeit_deposit(uow: UnitOfWork, order: Order) -> None:
+    forfeited = order.captured_minor - order.refunded_minor
+    transition(
+        uow, order, OrderStatus.CLOSED, reason="balance not paid in time: the deposit is forfeited"
+    )
+    order.forfeited_minor = forfeited
+    order.payment_status = FORFEITED
+    record_timeline(
+        uow,
+        order,
+        "deposit_forfeited",
+        reason="balance not paid by the end of its window",
+        data={"forfeited_minor": forfeited, "balance_due_at": _iso(order.balance_due_at)},
+    )
+    uow.emit(OrderDepositForfeited(order.id, order.number, forfeited, order.currency))
+    uow.audit(
+        "order.deposit_forfeited",
+        "order",
+        order.id,
+        after={"forfeited_minor": forfeited, "currency": order.currency},
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def record_deposit(uow: UnitOfWork, order: Order, *, captured_minor: int) -> Order:
+    """The deposit of a two-step order was captured: the balance is due in its window,
+    and the stock stays held until then (no reservation expiry)."""
+    order.captured_minor = captured_minor
+    order.payment_status = DEPOSIT_PAID
+    order.payment_due_at = order.balance_due_at
+    balance = order.total_minor - captured_minor
+    record_timeline(
+        uow,
+        order,
+        "deposit_paid",
+        data={
+            "deposit_minor": captured_minor,
+            "balance_minor": balance,
+            "balance_from": _iso(order.balance_from),
+            "balance_due_at": _iso(order.balance_due_at),
+        },
+    )
+    inventory.keep(uow, order.number)
+    uow.emit(
+        OrderDepositPaid(
+            order.id,
+            order.number,
+            captured_minor,
+            balance,
+            order.balance_from,
+            order.balance_due_at,
+        )
+    )
+    uow.audit(
+        "order.deposit_paid",
+        "order",
+        order.id,
+        after={"captured_minor": captured_minor, "payment_status": DEPOSIT_PAID},
+    )
+    return order
+
+
+def release_hold(uow: UnitOfWork, order_id: int, *, reason: str) -> Order:
+    """Let a held order ship (the group buy it belongs to succeeded). Safe to repeat."""
+    order = get_order(uow, order_id, for_update=True)
+    hold = order.fulfilment_hold
+    if hold is None:
+        return order
+    order.fulfilment_hold = None
+    record_timeline(uow, order, "hold_released", reason=reason, data={"hold": hold})
+    uow.emit(OrderHoldReleased(order.id, order.number, hold))
+    uow.audit("order.hold_released", "order", order.id, before={"hold": hold}, after={})
+    return order
 
 
 def mark_paid(

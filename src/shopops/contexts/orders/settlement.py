@@ -26,7 +26,7 @@ from shopops.auth.permissions import Permission
 from shopops.contexts import payments
 from shopops.contexts.orders import repository
 from shopops.contexts.orders.models import Order, OrderLine
-from shopops.contexts.orders.rules import OrderStatus
+from shopops.contexts.orders.rules import DEPOSIT_PAID, OrderStatus
 from shopops.kernel.errors import ValidationFailed
 from shopops.uow import UnitOfWork
 
@@ -204,18 +204,21 @@ def _check_order(
             expected_minor=order.captured_minor,
             actual_minor=captured,
         )
-    if order.status not in _ENDED and captured and captured != order.total_minor:
+    # A two-step order holds only its deposit until the balance is paid.
+    due = order.deposit_minor if order.payment_status == DEPOSIT_PAID else order.total_minor
+    if order.status not in _ENDED and captured and captured != due:
         add(
             "captured_differs_from_total",
             "captured payments do not match the order total",
-            expected_minor=order.total_minor,
+            expected_minor=due,
             actual_minor=captured,
         )
-    if order.status in _ENDED and captured - refunded > 0:
+    # A forfeited deposit is kept on purpose; anything else kept on an ended order is not.
+    if order.status in _ENDED and captured - refunded > order.forfeited_minor:
         add(
             "captured_on_ended_order",
             f"the order is {order.status} but {captured - refunded} captured is not refunded",
-            expected_minor=0,
+            expected_minor=order.forfeited_minor,
             actual_minor=captured - refunded,
         )
     if refunded != order.refunded_minor:

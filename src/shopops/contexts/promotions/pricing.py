@@ -279,11 +279,21 @@ def price_orders(
         uow.session, {line.sku.strip() for request in requests for line in request.lines}
     )
     results: list[PricedCart | DomainError] = []
+    # Identical carts of one batch (a flash sale: one SKU, many guests) are priced once.
+    # Pricing reads only, and the batch shares one catalogue snapshot anyway.
+    priced_once: dict[PricingRequest, PricedCart] = {}
     for request in requests:
+        known = priced_once.get(request)
+        if known is not None:
+            results.append(known)
+            continue
         try:
-            results.append(_price(uow, request, catalogue, facts, strict_coupons=strict_coupons))
+            priced = _price(uow, request, catalogue, facts, strict_coupons=strict_coupons)
         except DomainError as error:
-            results.append(error)
+            results.append(error)  # each caller gets an error of its own: priced again
+            continue
+        priced_once[request] = priced
+        results.append(priced)
     return results
 
 

@@ -81,6 +81,9 @@ class SkuFacts:
 
 
 def sku_facts(session: Session, skus: Iterable[str]) -> dict[str, SkuFacts]:
+    wanted = sorted(set(skus))
+    if not wanted:  # e.g. no gift promotion is active: no round trip
+        return {}
     rows = session.execute(
         select(
             _variants.c.sku,
@@ -92,7 +95,7 @@ def sku_facts(session: Session, skus: Iterable[str]) -> dict[str, SkuFacts]:
             _variants.c.currency,
         )
         .join(_products, _products.c.id == _variants.c.product_id)
-        .where(_variants.c.sku.in_(sorted(set(skus))))
+        .where(_variants.c.sku.in_(wanted))
     ).all()
     return {
         row.sku: SkuFacts(

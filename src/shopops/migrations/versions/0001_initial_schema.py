@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 22:28:08.804973
+Create Date: 2026-11-21 23:43:24.733685
 """
 
 from __future__ import annotations
@@ -486,6 +486,12 @@ def upgrade() -> None:
     sa.Column('captured_minor', sa.BigInteger(), nullable=False),
     sa.Column('refunded_minor', sa.BigInteger(), nullable=False),
     sa.Column('pricing', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('offer_reference', sa.String(length=40), nullable=True),
+    sa.Column('deposit_minor', sa.BigInteger(), nullable=True),
+    sa.Column('balance_from', shopops.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('balance_due_at', shopops.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('forfeited_minor', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('fulfilment_hold', sa.String(length=40), nullable=True),
     sa.Column('allow_split', sa.Boolean(), nullable=False),
     sa.Column('risk_flags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('value_band', sa.String(length=16), nullable=False),
@@ -510,6 +516,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_orders_channel'), ['channel'], unique=False)
         batch_op.create_index('ix_orders_customer_placed', ['customer_id', 'placed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_guest_email_hash'), ['guest_email_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_offer_reference'), ['offer_reference'], unique=False)
         batch_op.create_index('ix_orders_payment_due', ['status', 'payment_due_at'], unique=False)
         batch_op.create_index('ix_orders_placed_at', ['placed_at'], unique=False)
         batch_op.create_index('ix_orders_status_placed', ['status', 'placed_at'], unique=False)
@@ -828,6 +835,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_coupon_redemptions_coupon_id'), ['coupon_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_redemptions_order_number'), ['order_number'], unique=False)
 
+    op.create_table('group_buy_offers',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('list_price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('group_price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('group_size', sa.Integer(), nullable=False),
+    sa.Column('duration_minutes', sa.Integer(), nullable=False),
+    sa.Column('starts_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('max_groups', sa.Integer(), nullable=True),
+    sa.Column('groups_opened', sa.Integer(), nullable=False),
+    sa.Column('max_quantity', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('group_size >= 2', name=op.f('ck_group_buy_offers_size_at_least_two')),
+    sa.CheckConstraint('max_groups IS NULL OR groups_opened <= max_groups', name=op.f('ck_group_buy_offers_groups_within_max')),
+    sa.ForeignKeyConstraint(['sku'], ['variants.sku'], name=op.f('fk_group_buy_offers_sku_variants')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_group_buy_offers'))
+    )
+    with op.batch_alter_table('group_buy_offers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_group_buy_offers_sku'), ['sku'], unique=False)
+
     op.create_table('loyalty_order_credits',
     sa.Column('order_id', sa.BigInteger(), nullable=False),
     sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -872,6 +904,32 @@ def upgrade() -> None:
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_lines_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_order_lines_sku_order', ['sku', 'order_id'], unique=False)
+
+    op.create_table('presale_offers',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('deposit_minor', sa.BigInteger(), nullable=False),
+    sa.Column('deposit_worth_minor', sa.BigInteger(), nullable=False),
+    sa.Column('deposit_starts_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deposit_ends_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('balance_starts_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('balance_ends_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('max_quantity', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('deposit_ends_at <= balance_starts_at', name=op.f('ck_presale_offers_windows_in_order')),
+    sa.CheckConstraint('deposit_minor > 0', name=op.f('ck_presale_offers_deposit_positive')),
+    sa.CheckConstraint('deposit_worth_minor < price_minor', name=op.f('ck_presale_offers_balance_positive')),
+    sa.CheckConstraint('deposit_worth_minor >= deposit_minor', name=op.f('ck_presale_offers_worth_covers_deposit')),
+    sa.ForeignKeyConstraint(['sku'], ['variants.sku'], name=op.f('fk_presale_offers_sku_variants')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_presale_offers'))
+    )
+    with op.batch_alter_table('presale_offers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_presale_offers_sku'), ['sku'], unique=False)
 
     op.create_table('promotion_redemptions',
     sa.Column('promotion_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -1008,6 +1066,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tracking_events')),
     sa.UniqueConstraint('shipment_id', 'status', 'occurred_at', name=op.f('uq_tracking_events_shipment_id_status_occurred_at'))
     )
+    op.create_table('buying_groups',
+    sa.Column('offer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('joined', sa.Integer(), nullable=False),
+    sa.Column('opened_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('opened_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', shopops.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.CheckConstraint('joined >= 0 AND joined <= size', name=op.f('ck_buying_groups_joined_within_size')),
+    sa.ForeignKeyConstraint(['offer_id'], ['group_buy_offers.id'], name=op.f('fk_buying_groups_offer_id_group_buy_offers')),
+    sa.ForeignKeyConstraint(['opened_by'], ['customers.id'], name=op.f('fk_buying_groups_opened_by_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_buying_groups'))
+    )
+    with op.batch_alter_table('buying_groups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_buying_groups_offer_id'), ['offer_id'], unique=False)
+        batch_op.create_index('ix_buying_groups_status_expires', ['status', 'expires_at'], unique=False)
+
     op.create_table('return_requests',
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -1049,6 +1126,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_shipment_lines_order_line_id'), ['order_line_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_lines_shipment_id'), ['shipment_id'], unique=False)
 
+    op.create_table('buying_group_members',
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('order_number', sa.String(length=32), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('joined_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', shopops.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('left_at', shopops.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_buying_group_members_customer_id_customers')),
+    sa.ForeignKeyConstraint(['group_id'], ['buying_groups.id'], name=op.f('fk_buying_group_members_group_id_buying_groups')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_buying_group_members_order_id_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_buying_group_members')),
+    sa.UniqueConstraint('order_id', name=op.f('uq_buying_group_members_order_id'))
+    )
+    with op.batch_alter_table('buying_group_members', schema=None) as batch_op:
+        batch_op.create_index('ix_buying_group_members_group_customer', ['group_id', 'customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_buying_group_members_group_id'), ['group_id'], unique=False)
+
     op.create_table('return_lines',
     sa.Column('return_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('order_line_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -1080,6 +1178,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_return_lines_order_line_id'))
 
     op.drop_table('return_lines')
+    with op.batch_alter_table('buying_group_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_buying_group_members_group_id'))
+        batch_op.drop_index('ix_buying_group_members_group_customer')
+
+    op.drop_table('buying_group_members')
     with op.batch_alter_table('shipment_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shipment_lines_shipment_id'))
         batch_op.drop_index(batch_op.f('ix_shipment_lines_order_line_id'))
@@ -1090,6 +1193,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_return_requests_order_id'))
 
     op.drop_table('return_requests')
+    with op.batch_alter_table('buying_groups', schema=None) as batch_op:
+        batch_op.drop_index('ix_buying_groups_status_expires')
+        batch_op.drop_index(batch_op.f('ix_buying_groups_offer_id'))
+
+    op.drop_table('buying_groups')
     op.drop_table('tracking_events')
     op.drop_table('stock_thresholds')
     with op.batch_alter_table('stock_movements', schema=None) as batch_op:
@@ -1122,6 +1230,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_promotion_redemptions_order_number'))
 
     op.drop_table('promotion_redemptions')
+    with op.batch_alter_table('presale_offers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_presale_offers_sku'))
+
+    op.drop_table('presale_offers')
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.drop_index('ix_order_lines_sku_order')
         batch_op.drop_index(batch_op.f('ix_order_lines_order_id'))
@@ -1131,6 +1243,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_loyalty_order_credits_account_id'))
 
     op.drop_table('loyalty_order_credits')
+    with op.batch_alter_table('group_buy_offers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_group_buy_offers_sku'))
+
+    op.drop_table('group_buy_offers')
     with op.batch_alter_table('coupon_redemptions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_coupon_redemptions_order_number'))
         batch_op.drop_index(batch_op.f('ix_coupon_redemptions_coupon_id'))
@@ -1207,6 +1323,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_orders_status_placed')
         batch_op.drop_index('ix_orders_placed_at')
         batch_op.drop_index('ix_orders_payment_due')
+        batch_op.drop_index(batch_op.f('ix_orders_offer_reference'))
         batch_op.drop_index(batch_op.f('ix_orders_guest_email_hash'))
         batch_op.drop_index('ix_orders_customer_placed')
         batch_op.drop_index(batch_op.f('ix_orders_channel'))
