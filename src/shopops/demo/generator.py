@@ -21,6 +21,7 @@ from shopops.contexts import access, catalog, inventory
 from shopops.contexts.customers.models import Customer, CustomerAddress
 from shopops.db.bulk import insert_rows, reserve_ids
 from shopops.demo import data
+from shopops.demo.campaigns import seed_campaigns
 from shopops.demo.history import seed_history
 from shopops.kernel.events import Actor
 
@@ -65,6 +66,8 @@ def seed_demo(
     report("staff", 1, 1)
     _seed_catalog(container, rng, summary, report)
     _seed_warehouses(container, rng, summary, report)
+    seed_campaigns(container, summary.skus, end)
+    report("campaigns", 1, 1)
     summary.customers = _seed_customers(container, rng, size, end, report)
     if size.orders:
         summary.rows = seed_history(
