@@ -9,13 +9,15 @@ segments and predictions use the latest fit for the store currency.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from shopops.analytics.customers import cohorts, history, lifecycle, rfm
 from shopops.analytics.customers.clv import bgnbd, gammagamma, paretonbd
@@ -282,6 +284,39 @@ def feature_table(
     )
 
 
+# One customer's profile needs every customer's features (RFM bins are quantiles over all
+# of them). Profiles are opened one after another, so the table of "now" is kept for up to
+# a minute per database, and only while nothing it reads has changed: every order
+# transition adds an order event, every payment or customer a row (newest ids compared).
+FEATURES_TTL_SECONDS = 60.0
+_recent: dict[str, tuple[float, tuple[Any, ...], CustomerFeatures]] = {}
+_recent_lock = threading.Lock()
+_FRESHNESS = text(
+    "SELECT (SELECT max(id) FROM order_events), (SELECT max(id) FROM payments), "
+    "(SELECT max(id) FROM customers), (SELECT max(id) FROM analytics_clv_models)"
+)
+
+
+def _recent_features(uow: UnitOfWork) -> CustomerFeatures:
+    database = str(uow.session.get_bind().engine.url)
+    local_day = snapshot_day(uow)
+    key = (local_day, *uow.session.execute(_FRESHNESS).one())
+    now = monotonic()
+    with _recent_lock:
+        cached = _recent.get(database)
+    if cached is not None and cached[1] == key and now - cached[0] < FEATURES_TTL_SECONDS:
+        return cached[2]
+    table = feature_table(uow)
+    with _recent_lock:
+        _recent[database] = (now, key, table)
+    return table
+
+
+def snapshot_day(uow: UnitOfWork) -> date:
+    timezone = _setting(uow, "store_timezone", "UTC")
+    return uow.now().astimezone(ZoneInfo(timezone)).date()
+
+
 @dataclass(frozen=True)
 class CustomerInsights:
     customer_id: int
@@ -315,7 +350,8 @@ def _whole(table: CustomerFeatures, column: str, index: int) -> int | None:
 def customer_insights(
     uow: UnitOfWork, customer_id: int, *, as_of: datetime | None = None
 ) -> CustomerInsights:
-    table = features(uow, as_of=as_of)
+    uow.require(Permission.ANALYTICS_READ)
+    table = feature_table(uow, as_of=as_of) if as_of is not None else _recent_features(uow)
     index = table.index_of(customer_id)
     if index is None:
         raise NotFound("analytics.customer_not_found", f"no customer {customer_id}")

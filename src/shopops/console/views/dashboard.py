@@ -13,7 +13,7 @@ from shopops.analytics.engines import fact_context, store_for
 from shopops.analytics.funnel import STEPS, funnel
 from shopops.analytics.kpi import Request, Series, evaluate
 from shopops.analytics.metrics import get_metric
-from shopops.analytics.metrics.facts import NONE, sales_lines
+from shopops.analytics.metrics.facts import CANCELLED, NONE, sales_lines
 from shopops.analytics.periods import Period, parse_period
 from shopops.analytics.sources import Sources
 from shopops.analytics.store import refreshed_at
@@ -23,6 +23,7 @@ from shopops.contexts.inventory import repository as inventory
 from shopops.contexts.inventory.events import StockLow, StockOut
 from shopops.db.outbox import DeliveryStatus, OutboxDelivery, OutboxEvent
 
+TOP = 8
 CARDS: tuple[tuple[str, str], ...] = (
     ("gmv", N_("GMV")),
     ("net_sales", N_("Net sales")),
@@ -97,20 +98,39 @@ def _ranked(frame: Any) -> list[Ranked]:
     return [Ranked(str(r["name"]), r["value"]) for r in frame.to_dict("records")]
 
 
-def _top(
-    src: Sources, settings: Any, period: Period, channel: str | None, column: str
-) -> list[Ranked]:
-    def build() -> Any:
-        lines = sales_lines(src, fact_context(settings))
-        lines = lines.filter(lines.valid, lines.ts >= period.utc_start, lines.ts < period.utc_end)
-        if channel is not None:
-            lines = lines.filter(lines.channel == channel)
-        grouped = lines.group_by(name=lines[column].cast("string")).aggregate(
-            value=lines.gross.sum()
-        )
-        return grouped.order_by([ibis.desc("value"), "name"]).limit(8)
+def _top_products(src: Sources, settings: Any, period: Period, channel: str | None) -> list[Ranked]:
+    """GMV by SKU in the window: order lines of valid orders only, no other joins (the
+    breakdown facts carry no SKU, and the full sales fact is far wider than this needs)."""
 
-    return _ranked(src.frame(("console-top", column, period.start, period.end, channel), build))
+    def build() -> Any:
+        orders = src.table("orders")
+        orders = orders.filter(
+            orders.currency == fact_context(settings).currency,
+            ~orders.status.isin(CANCELLED),
+            orders.placed_at >= period.utc_start,
+            orders.placed_at < period.utc_end,
+        )
+        if channel is not None:
+            orders = orders.filter(orders.channel == channel)
+        lines = src.table("order_lines")
+        wanted = orders.select(_order="id")
+        joined = lines.join(wanted, lines.order_id == wanted._order)
+        grouped = joined.group_by(name=joined.sku).aggregate(
+            value=(joined.quantity * joined.unit_price_minor).sum()
+        )
+        return grouped.order_by([ibis.desc("value"), "name"]).limit(TOP)
+
+    key = ("console-top-skus", period.start, period.end, channel)
+    return _ranked(src.frame(key, build))
+
+
+def _top_categories(series: Series, channel: str | None) -> list[Ranked]:
+    """From the GMV-by-category series of the window (the rollups answer it)."""
+    ranked = [
+        Ranked(dim, value) for (_, dim), value in series.values.items() if value and dim != NONE
+    ]
+    ranked.sort(key=lambda r: (-float(r.value), r.name))
+    return ranked[:TOP]
 
 
 def read_dashboard(
@@ -137,6 +157,9 @@ def read_dashboard(
         )
         (before,) = evaluate(src, ctx, metrics, [Request(previous, by)])
         (by_channel,) = evaluate(src, ctx, [get_metric("orders")], [Request(whole, "channel")])
+        # GMV by category for the top list; with a channel chosen the rollups cannot cut by
+        # both, so that case reads the sales fact filtered by channel
+        by_category = _category_gmv(src, ctx, whole, channel)
         channels = sorted(d for _, d in by_channel[0].values if d != NONE) if by_channel else []
         totals = {s.metric.name: s for s in current_total}
         earlier = {s.metric.name: s for s in before}
@@ -160,8 +183,8 @@ def read_dashboard(
             (r.counts for r in funnel_rows if (r.channel or NONE) == dim),
             {name: 0 for name, _ in STEPS},
         )
-        top_products = _top(src, settings, period, channel, "sku")
-        top_categories = _top(src, settings, period, channel, "category")
+        top_products = _top_products(src, settings, period, channel)
+        top_categories = _top_categories(by_category, channel)
         as_of = refreshed_at(src)
     with container.session_factory() as session:
         low = inventory.list_stock(session, inventory.StockFilter(low_only=True, limit=10))
@@ -209,3 +232,26 @@ def read_dashboard(
         dead_letters=dead_letters,
         as_of=as_of,
     )
+
+
+def _category_gmv(src: Sources, ctx: Any, whole: Period, channel: str | None) -> Series:
+    gmv = get_metric("gmv")
+    if channel is None:
+        ((series,),) = evaluate(src, ctx, [gmv], [Request(whole, "category")])
+        return series
+
+    def build() -> Any:
+        lines = sales_lines(src, ctx)
+        lines = lines.filter(
+            lines.valid,
+            lines.channel == channel,
+            lines.ts >= whole.utc_start,
+            lines.ts < whole.utc_end,
+        )
+        return lines.group_by(name=lines.category).aggregate(value=lines.gross.sum())
+
+    frame = src.frame(("console-categories", whole.start, whole.end, channel), build)
+    series = Series(gmv, Request(whole, "category"))
+    for row in frame.to_dict("records"):
+        series.values[(0, str(row["name"]))] = row["value"]
+    return series
