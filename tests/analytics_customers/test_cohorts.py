@@ -50,6 +50,16 @@ def test_monthly_customer_retention() -> None:
     assert nan_to_none(matrix.rates) == [[1.0, 1 / 3, 1 / 3], [1.0, 0.5, None]]
 
 
+def test_large_customer_ids_give_the_same_matrix() -> None:
+    """Ids far apart take the sorting path rather than the direct index."""
+    far = Transactions(HISTORY.customer_id * 10**12, HISTORY.day, HISTORY.amount)
+    for measure in ("customers", "revenue"):
+        near = cohorts.cohort_matrix(HISTORY, measure=measure, periods=3, as_of_day=AS_OF)
+        apart = cohorts.cohort_matrix(far, measure=measure, periods=3, as_of_day=AS_OF)
+        assert nan_to_none(apart.values) == nan_to_none(near.values)
+        assert apart.sizes.tolist() == near.sizes.tolist() == [3, 2]
+
+
 def test_monthly_revenue_retention() -> None:
     matrix = cohorts.cohort_matrix(HISTORY, measure="revenue", periods=3, as_of_day=AS_OF)
     assert nan_to_none(matrix.values) == [[360.0, 30.0, 20.0], [120.0, 60.0, None]]

@@ -8,6 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shopops.analytics.customers import rfm
+from shopops.analytics.customers.clv.summary import Transactions
+from shopops.analytics.customers.features import CustomerAttributes, build_features
 from shopops.kernel.errors import ValidationFailed
 
 
@@ -115,3 +117,30 @@ def test_bad_configurations_are_refused() -> None:
 def test_no_customers_no_scores() -> None:
     scores = rfm.score(np.zeros(0), np.zeros(0), np.zeros(0))
     assert len(scores.segment) == 0
+
+
+def test_rfm_from_transactions_matches_the_feature_table() -> None:
+    """Recency from the last purchase day, orders counted, amounts summed; later days unseen;
+    the same scores as the feature table gives, with small or far-apart customer ids."""
+    rng = np.random.default_rng(3)
+    customer = rng.integers(1, 60, 400)
+    day = rng.integers(20_000, 20_400, 400)
+    amount = rng.integers(100, 10_000, 400).astype(float)
+    as_of = 20_350
+    history = Transactions.from_arrays(customer, day, amount)
+    table = build_features(history, CustomerAttributes.only_ids(range(1, 60)), as_of_day=as_of)
+    for ids in (customer, customer * 10**12):
+        got = rfm.from_transactions(Transactions.from_arrays(ids, day, amount), as_of)
+        assert got.customer_id.tolist() == sorted(set(ids[day <= as_of].tolist()))
+        rows = [
+            table.index_of(int(c) // (1 if ids is customer else 10**12)) for c in got.customer_id
+        ]
+        assert got.frequency.tolist() == [table.numeric["order_count"][r] for r in rows]
+        assert got.monetary.tolist() == [table.numeric["total_spend"][r] for r in rows]
+        assert got.recency_days.tolist() == [table.numeric["recency_days"][r] for r in rows]
+        assert got.scores.segment.tolist() == [table.text["rfm_segment"][r] for r in rows]
+        # worked out for one customer: their last purchase day and count by hand
+        mine = (customer == customer[0]) & (day <= as_of)
+        first = got.customer_id.tolist().index(int(ids[0]))
+        assert got.recency_days[first] == as_of - day[mine].max()
+        assert got.frequency[first] == mine.sum()

@@ -34,7 +34,12 @@ def fact_context(settings: Any) -> FactContext:
 
 
 def refresh(settings: Any, *, full: bool = False) -> RefreshReport:
-    return refresh_store(store_for(settings), settings.database_url, full=full)
+    return refresh_store(
+        store_for(settings),
+        settings.database_url,
+        full=full,
+        timezone=getattr(settings, "store_timezone", None),
+    )
 
 
 def connect_operational(database_url: str) -> Any:

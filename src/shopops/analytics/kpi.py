@@ -2,15 +2,16 @@
 
 A request is a window cut by a grain (or not cut) and an optional breakdown.
 Several requests over the same window share one query per fact (a UNION ALL of
-their GROUP BYs), so a whole dashboard costs a handful of round trips. Inventory
-metrics need stock at the end of each bucket: the engine sums the movements per
-bucket, and the running balance backwards from today's stock is taken here.
+their GROUP BYs), so a whole dashboard costs a handful of round trips. Requests the
+store's daily rollups can answer (``rollups.usable``) read them instead of the raw
+tables, with the same results. Inventory metrics need stock at the end of each
+bucket: see ``stock``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,17 +20,16 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from shopops.analytics import rollups, stock
 from shopops.analytics.metrics.definitions import Metric
 from shopops.analytics.metrics.facts import (
     FACTS,
     NONE,
     FactContext,
-    stock_movements,
-    stock_now,
 )
 from shopops.analytics.metrics.registry import BREAKDOWNS, breakdowns_of, check_breakdown
 from shopops.analytics.periods import Compare, Period
-from shopops.analytics.sources import Sources
+from shopops.analytics.sources import Sources, StoreSources
 from shopops.kernel.money import currency_exponent
 
 Key = tuple[int, str]  # (bucket key, breakdown value)
@@ -108,10 +108,33 @@ def fact_cells(
     requests: Sequence[Request],
 ) -> list[Cells]:
     """Aggregates of one fact for each request: {(bucket, breakdown value): {name: value}}."""
-    fact = FACTS[fact_name]
     if fact_name == "inventory":
-        frames: dict[Hashable, pd.DataFrame] = {}
-        return [_inventory_cells(src, ctx, r, frames) for r in requests]
+        return stock.inventory_cells(src, ctx, [(r.period, r.by) for r in requests])
+    out: list[Cells | None] = [None] * len(requests)
+    if isinstance(src, StoreSources) and fact_name in rollups.ROLLUP_FACTS:
+        ready = [i for i, r in enumerate(requests) if rollups.usable(src, r.period)]
+        if ready:
+            cells = rollups.fact_cells(
+                src, ctx, fact_name, needs, [(requests[i].period, requests[i].by) for i in ready]
+            )
+            for index, found in zip(ready, cells, strict=True):
+                out[index] = found
+    rest = [i for i, found in enumerate(out) if found is None]
+    if rest:
+        raw = _raw_cells(src, ctx, fact_name, needs, [requests[i] for i in rest])
+        for index, found in zip(rest, raw, strict=True):
+            out[index] = found
+    return [found if found is not None else {} for found in out]
+
+
+def _raw_cells(
+    src: Sources,
+    ctx: FactContext,
+    fact_name: str,
+    needs: set[str],
+    requests: Sequence[Request],
+) -> list[Cells]:
+    fact = FACTS[fact_name]
     aggregates = {name: fact.aggregates[name] for name in sorted(needs) if name in fact.aggregates}
 
     def build() -> ir.Table:
@@ -120,109 +143,6 @@ def fact_cells(
 
     key = ("fact", fact_name, tuple(aggregates), ctx, tuple(_signature(r) for r in requests))
     return _collect(src.frame(key, build), list(aggregates), len(requests))
-
-
-_POSITION = ["sku", "warehouse_id"]
-_INVENTORY_DIMS = ["category", "brand", "warehouse", "region"]
-
-
-def _inventory_cells(
-    src: Sources, ctx: FactContext, request: Request, frames: dict[Hashable, pd.DataFrame]
-) -> Cells:
-    """Stock at the start and end of each bucket, by position, then summed per breakdown.
-
-    The engine returns today's stock per position, the movements after the window,
-    and the movements per bucket inside it; balances are walked back from today.
-    """
-    period = request.period
-
-    def now_query() -> ir.Table:
-        now = stock_now(src, ctx)
-        return now.group_by([*_POSITION, *_INVENTORY_DIMS]).aggregate(
-            units=now.quantity.sum().cast("float64"), value=now.value.sum().cast("float64")
-        )
-
-    def after_query() -> ir.Table:
-        moves = stock_movements(src, ctx)
-        later = moves.filter(moves.ts >= period.utc_end)
-        return later.group_by(_POSITION).aggregate(
-            units=later.quantity.sum().cast("float64"), value=later.value.sum().cast("float64")
-        )
-
-    def within_query() -> ir.Table:
-        moves = stock_movements(src, ctx)
-        window = moves.filter(moves.ts >= period.utc_start, moves.ts < period.utc_end)
-        window = window.mutate(_bucket=period.bucket_expr(window.ts))
-        return window.group_by([*_POSITION, *_INVENTORY_DIMS, "_bucket"]).aggregate(
-            units=window.quantity.sum().cast("float64"),
-            value=window.value.sum().cast("float64"),
-            sold_units=window.sold_units.sum().cast("float64"),
-            sold_value=window.sold_value.sum().cast("float64"),
-            received_units=window.received_units.sum().cast("float64"),
-        )
-
-    def once(key: Hashable, build: Callable[[], ir.Table]) -> pd.DataFrame:
-        if key not in frames:
-            frames[key] = src.frame(key, build)
-        return frames[key]
-
-    now = once(("stock_now", ctx), now_query)
-    after = once(("stock_after", ctx, period.utc_end), after_query)
-    within_key = ("stock_within", ctx, period.utc_start, period.utc_end, period.grain, period.tz)
-    within = once(within_key, within_query)
-    return stock_cells(period, request.by, now, after, within)
-
-
-def stock_cells(
-    period: Period, by: str | None, now: pd.DataFrame, after: pd.DataFrame, within: pd.DataFrame
-) -> Cells:
-    bounds = period.bucket_bounds()
-    keys = [key for key, _, _ in bounds]
-    dim_of = now[[*_POSITION, *_INVENTORY_DIMS]]
-    moved_only = within[[*_POSITION, *_INVENTORY_DIMS]].drop_duplicates(_POSITION)
-    dims = pd.concat([dim_of, moved_only]).drop_duplicates(_POSITION).set_index(_POSITION)
-    end = now.set_index(_POSITION)[["units", "value"]].reindex(dims.index, fill_value=0.0)
-    end = end.fillna(0.0)
-    if len(after):
-        later = after.set_index(_POSITION)[["units", "value"]].reindex(dims.index, fill_value=0.0)
-        end = end - later.fillna(0.0)
-    exists = pd.Series(dims.index.isin(now.set_index(_POSITION).index), index=dims.index)
-    measures = ["units", "value", "sold_units", "sold_value", "received_units"]
-    if len(within):
-        wide = within.groupby([*_POSITION, "_bucket"])[measures].sum().unstack("_bucket")
-        grid = {m: wide[m].reindex(index=dims.index, columns=keys).fillna(0.0) for m in measures}
-    else:
-        grid = {m: pd.DataFrame(0.0, index=dims.index, columns=keys) for m in measures}
-    # Stock at the end of bucket k = stock at the window's end - movements of later buckets.
-    later_units = grid["units"].iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1].shift(-1, axis=1)
-    later_value = grid["value"].iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1].shift(-1, axis=1)
-    end_units = later_units.fillna(0.0).rsub(end["units"], axis=0)
-    end_value = later_value.fillna(0.0).rsub(end["value"], axis=0)
-    start_units = end_units - grid["units"]
-    start_value = end_value - grid["value"]
-    group = dims[by].astype(str) if by else pd.Series(NONE, index=dims.index)
-    out: Cells = {}
-    tables = {
-        "stock_end_units": end_units,
-        "stock_end_value": end_value,
-        "stock_start_units": start_units,
-        "stock_start_value": start_value,
-        "positions": pd.DataFrame({k: exists.astype(float) for k in keys}, index=dims.index),
-        "positions_out": (end_units <= 0).mul(exists, axis=0).astype(float),
-        "sold_units": grid["sold_units"],
-        "sold_value": grid["sold_value"],
-        "received_units": grid["received_units"],
-        "moved_units": grid["units"],
-        "moved_value": grid["value"],
-    }
-    sums = {name: table.groupby(group.values).sum() for name, table in tables.items()}
-    days = {key: (stop - begin).total_seconds() / 86400 for key, begin, stop in bounds}
-    for dim in sums["positions"].index:
-        for key in keys:
-            cell = {name: float(frame.at[dim, key]) for name, frame in sums.items()}
-            cell["bucket_days"] = days[key]
-            out[(key, str(dim))] = cell
-    return out
 
 
 # --- metric values --------------------------------------------------------------------------

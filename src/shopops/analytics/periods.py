@@ -12,9 +12,9 @@ from __future__ import annotations
 import itertools
 import re
 from calendar import monthrange
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -125,6 +125,67 @@ class Period:
             return ibis.literal(last, type="int64")
         return ibis.cases(*cases, else_=last).cast("int64")
 
+    # --- the same window in local day numbers (for the daily rollups) --------------------
+
+    def local_days(self) -> tuple[int, int] | None:
+        """``[first, end)`` as local day numbers (days since 1970-01-01 in ``tz``), when the
+        window starts and ends at local midnight and no clock change touches either
+        midnight: then a moment is in the window exactly when its local day is."""
+        if self.grain == "hour":
+            return None
+        if self.start.time() != time(0) or self.end.time() != time(0):
+            return None
+        segments = _offsets(
+            self.zone, self.utc_start - timedelta(days=2), self.utc_end + timedelta(days=1)
+        )
+        midnights = [(b - _EPOCH_LOCAL).total_seconds() for b in (self.start, self.end)]
+        for (_, before), (switch, after) in _pairs(segments):
+            low, high = switch + min(before, after), switch + max(before, after)
+            if any(low <= midnight <= high for midnight in midnights):
+                return None  # that local midnight is skipped or repeated
+        return _day_number(self.start), _day_number(self.end)
+
+    def day_buckets(self) -> list[tuple[int, int, int]]:
+        """(bucket key, first local day, end local day) of each bucket, clipped to the window;
+        for windows with ``local_days``."""
+        days = self.local_days()
+        assert days is not None, "the window does not start and end at local midnight"
+        if self.grain is None:
+            return [(0, days[0], days[1])]
+        return [
+            (key, _day_number(_naive_local(self, begin)), _day_number(_naive_local(self, stop)))
+            for key, begin, stop in self.bucket_bounds()
+        ]
+
+    def day_bucket_expr(self, day: ir.IntegerValue) -> ir.IntegerValue:
+        """The bucket key of a local day number (as ``bucket_expr`` gives for its moments)."""
+        if self.grain is None:
+            return ibis.literal(0, type="int64")
+        if self.grain == "day":
+            return day.cast("int64")
+        if self.grain == "week":
+            return ((day + 3) // 7).cast("int64")
+        return self._day_cases(day, lambda key, first: key)
+
+    def day_bucket_start(self, day: ir.IntegerValue) -> ir.IntegerValue:
+        """The first local day of the bucket holding ``day``, clipped to the window."""
+        first_day = self.day_buckets()[0][1]
+        if self.grain is None:
+            return ibis.literal(first_day, type="int64")
+        if self.grain == "day":
+            return day.cast("int64")
+        if self.grain == "week":
+            return ibis.greatest(((day + 3) // 7) * 7 - 3, first_day).cast("int64")
+        return self._day_cases(day, lambda key, first: first)
+
+    def _day_cases(self, day: ir.IntegerValue, pick: Callable[[int, int], int]) -> ir.IntegerValue:
+        buckets = self.day_buckets()
+        last = pick(buckets[-1][0], buckets[-1][1])
+        if len(buckets) == 1:
+            return ibis.literal(last, type="int64")
+        cases = [(day < stop, pick(key, first)) for key, first, stop in buckets[:-1]]
+        return ibis.cases(*cases, else_=last).cast("int64")
+
     def _offset_expr(self, epoch: ir.IntegerValue) -> ir.IntegerValue | int:
         segments = _offsets(self.zone, self.utc_start - timedelta(days=1), self.utc_end)
         if len(segments) == 1:
@@ -147,6 +208,21 @@ class Period:
                 )
         length = self.end - self.start
         return Period(self.start - length, self.end - length, self.tz, self.grain)
+
+
+def utc_offsets(tz: str, start: datetime, end: datetime) -> list[tuple[int, int]]:
+    """(from epoch second, UTC offset seconds) segments of ``tz`` covering ``[start, end]``
+    (naive UTC): what turns a moment into local time, as ``bucket_expr`` does."""
+    return _offsets(ZoneInfo(tz), start, end)
+
+
+def local_day(local: datetime) -> int:
+    """Day number (days since 1970-01-01) of a naive local moment."""
+    return _day_number(local)
+
+
+def _day_number(local: datetime) -> int:
+    return (local - _EPOCH_LOCAL).days
 
 
 def _pairs(segments: Sequence[tuple[int, int]]) -> list[tuple[tuple[int, int], tuple[int, int]]]:

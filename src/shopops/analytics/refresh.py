@@ -1,13 +1,15 @@
 """Incremental refresh of the analytics store from the operational database.
 
 One refresh is one DuckDB transaction: readers see the store before or after it,
-never half of it. Per source table a watermark (highest id, latest
-``updated_at``) says where the last refresh stopped; rows are read with
-SQLAlchemy in id order, in chunks, turned into Arrow tables and upserted
-(delete by key, then insert). Children of moved parents (order lines of changed
-orders) are replaced together with them. ``updated_at`` comes from the writing
-process's clock and transactions commit in any order, so rows updated up to
-``OVERLAP`` before the watermark are read again; re-reading is harmless.
+never half of it, daily rollups included. Per source table a watermark (highest
+id, latest ``updated_at``) says where the last refresh stopped; rows are read in
+id order, in chunks of Arrow tables (see ``_chunks``), staged, compared with the
+store's and upserted (delete by key, then insert). Children of moved parents
+(order lines of changed orders) are read again with them. ``updated_at`` comes
+from the writing process's clock and transactions commit in any order, so rows
+updated up to ``OVERLAP`` before the watermark are read again; re-reading is
+harmless. Around applying the changes, ``rollups.Delta`` keeps the daily rollups
+current; an empty store, a new store time zone or a rebuild builds them afresh.
 
 The operational database is read in one snapshot (a deferred read transaction
 on SQLite with WAL, REPEATABLE READ on PostgreSQL) through an engine of our
@@ -28,10 +30,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, make_url
 
+from shopops.analytics import rollups
 from shopops.analytics.sources import (
     DUCKDB_TYPES,
     TABLES,
@@ -39,7 +43,14 @@ from shopops.analytics.sources import (
     SourceTable,
     promotions_of,
 )
-from shopops.analytics.store import WATERMARKS, AnalyticsStore, create_schema, scalar
+from shopops.analytics.store import (
+    WATERMARKS,
+    AnalyticsStore,
+    create_schema,
+    rollup_timezone,
+    scalar,
+    set_rollup_timezone,
+)
 from shopops.db.types import UTCDateTime
 
 log = logging.getLogger("shopops.analytics")
@@ -63,6 +74,9 @@ class RefreshReport:
     full: bool
     tables: list[TableRefresh] = field(default_factory=list)
     seconds: float = 0.0
+    read_seconds: float = 0.0  # reading the operational database into the store's staging
+    rollup_seconds: float = 0.0  # keeping the daily rollups current
+    rollups: str = "unchanged"  # or "delta" (added the difference), "rebuilt"
 
     @property
     def rows(self) -> int:
@@ -139,54 +153,129 @@ def _changed(table: sa.TableClause, spec: SourceTable, mark: Watermark) -> sa.Co
     return newer
 
 
-def _chunks(connection: Connection, query: sa.Select[Any]) -> Iterator[Sequence[Any]]:
-    """The query's rows in chunks, as the driver returns them (plain tuples, raw values).
+# --- reading the operational database in Arrow chunks ------------------------------------------
 
-    SQLAlchemy builds the statement (parameters rendered as literals of their
-    column types) and owns the transaction; the rows come from a DB-API cursor of
-    that connection (server-side on PostgreSQL), skipping per-value result
-    processing: timestamps are parsed by Arrow and DuckDB a column at a time.
+
+def _select(
+    spec: SourceTable, table: sa.TableClause, names: Sequence[str], postgres: bool
+) -> list[sa.ColumnElement[Any]]:
+    """The columns to read; on PostgreSQL timestamps as naive UTC (what the store holds)."""
+    kinds = dict(spec.columns)
+    out: list[sa.ColumnElement[Any]] = []
+    for name in names:
+        column: sa.ColumnElement[Any] = table.c[name]
+        if postgres and kinds.get(name) == "ts":
+            column = sa.func.timezone("UTC", column).label(name)
+        out.append(column)
+    return out
+
+
+def _arrow_types(spec: SourceTable, names: Sequence[str], *, text: bool) -> list[pa.DataType]:
+    """Arrow types of the columns as read: ints, else text (timestamps and booleans are
+    cast by DuckDB, a column at a time, when the chunk is typed)."""
+    kinds = dict(spec.columns)
+    return [
+        pa.int64()
+        if kinds.get(n) == "int" or (kinds.get(n) == "bool" and not text)
+        else pa.string()
+        for n in names
+    ]
+
+
+def _chunks(
+    connection: Connection, spec: SourceTable, query: sa.Select[Any], names: Sequence[str]
+) -> Iterator[pa.Table]:
+    """The query's rows as Arrow tables of up to ``CHUNK_ROWS`` rows (columns ``names``).
+
+    SQLAlchemy builds the statement (parameters rendered as literals of their column
+    types) and owns the transaction. On SQLite the rows come from a DB-API cursor and
+    become Arrow in one pass (a struct array); on PostgreSQL the server writes CSV
+    (``COPY ... TO STDOUT``) that Arrow parses: no Python object per value either way.
     """
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     driver = connection.connection.driver_connection
     assert driver is not None
-    postgres = connection.dialect.name == "postgresql"
-    cursor = driver.cursor(name="analytics_refresh") if postgres else driver.cursor()
+    if connection.dialect.name == "postgresql":
+        yield from _copy_chunks(driver, spec, sql, names)
+        return
+    cursor = driver.cursor()
+    struct = pa.struct(
+        [pa.field(n, t) for n, t in zip(names, _arrow_types(spec, names, text=False), strict=True)]
+    )
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(CHUNK_ROWS):
-            yield rows
+            try:
+                yield pa.Table.from_struct_array(pa.array(rows, type=struct))
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # a value of another type: infer
+                yield to_arrow(spec, rows, names)
     finally:
         cursor.close()
 
 
-def to_arrow(spec: SourceTable, rows: Sequence[Sequence[Any]]) -> pa.Table:
-    """Rows in the spec's column order -> an Arrow table.
+def _copy_chunks(
+    driver: Any, spec: SourceTable, sql: str, names: Sequence[str]
+) -> Iterator[pa.Table]:
+    types = _arrow_types(spec, names, text=True)
+    options = {
+        "read_options": pa_csv.ReadOptions(column_names=list(names)),
+        "convert_options": pa_csv.ConvertOptions(
+            column_types=dict(zip(names, types, strict=True)),
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,  # NULL is unquoted, '' is quoted
+        ),
+    }
+    with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        rows: list[bytes] = []
+        for row in copy:  # one row per item
+            rows.append(bytes(row))
+            if len(rows) >= CHUNK_ROWS:
+                yield pa_csv.read_csv(pa.py_buffer(b"".join(rows)), **options)
+                rows = []
+        if rows:
+            yield pa_csv.read_csv(pa.py_buffer(b"".join(rows)), **options)
 
-    Timestamps stay text when SQLite gives text (``_typed`` casts them in DuckDB,
-    much faster than value by value) and become naive UTC when PostgreSQL gives
-    aware datetimes.
+
+def to_arrow(
+    spec: SourceTable, rows: Sequence[Sequence[Any]], names: Sequence[str] | None = None
+) -> pa.Table:
+    """Rows (columns ``names``, by default the spec's) -> an Arrow table, value by value.
+
+    Timestamps stay text when SQLite gives text (``_typed`` casts them in DuckDB)
+    and become naive UTC when a driver gives aware datetimes.
     """
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in spec.columns]
+    names = list(names or spec.column_names)
+    kinds = dict(spec.columns)
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     arrays = []
-    for (_, kind), values in zip(spec.columns, columns, strict=True):
+    for name, values in zip(names, columns, strict=True):
+        kind = kinds.get(name, "str")
         if kind == "ts":
             sample = next((v for v in values if v is not None), None)
             if isinstance(sample, datetime):
                 arrays.append(pc.cast(pa.array(values), pa.timestamp("us")))
             else:
-                arrays.append(pa.array(values, pa.string()))
+                arrays.append(pa.array([None if v is None else str(v) for v in values]))
+        elif kind == "str":
+            arrays.append(pa.array([None if v is None else str(v) for v in values], pa.string()))
         else:
             arrays.append(pa.array(values, _ARROW_TYPES[kind]))
-    return pa.Table.from_arrays(arrays, names=list(spec.column_names))
+    return pa.Table.from_arrays(arrays, names=names)
 
 
-def _typed(con: duckdb.DuckDBPyConnection, spec: SourceTable, chunk: pa.Table) -> None:
-    """Materialise ``chunk`` as the temp table ``_chunk`` with the store's column types."""
+def _cast_sql(spec: SourceTable, source: str) -> str:
     columns = ", ".join(f'CAST("{c}" AS {DUCKDB_TYPES[k]}) AS "{c}"' for c, k in spec.columns)
+    return f"SELECT {columns} FROM {source}"  # noqa: S608
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, target: str, spec: SourceTable, chunk: pa.Table
+) -> None:
+    """Append ``chunk`` to ``target``, cast to the store's column types."""
     con.register("_raw", chunk)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _chunk AS SELECT {columns} FROM _raw")  # noqa: S608
+        con.execute(f'INSERT INTO "{target}" {_cast_sql(spec, "_raw")}')
     finally:
         con.unregister("_raw")
 
@@ -200,12 +289,12 @@ class Watermark:
     max_updated_at: datetime | None = None
     rows_last: int = 0
 
-    def advance(self, con: duckdb.DuckDBPyConnection, spec: SourceTable) -> None:
-        """Move past the rows of the ``_chunk`` temp table."""
+    def advance(self, con: duckdb.DuckDBPyConnection, spec: SourceTable, source: str) -> None:
+        """Move past the rows of the table ``source``."""
         if "id" not in spec.column_names:
             return
         latest = "max(updated_at)" if "updated_at" in spec.column_names else "NULL"
-        top, moment = con.execute(f"SELECT max(id), {latest} FROM _chunk").fetchall()[0]  # noqa: S608
+        top, moment = con.execute(f"SELECT max(id), {latest} FROM {source}").fetchall()[0]  # noqa: S608
         if top is None:
             return
         self.max_id = top if self.max_id is None else max(self.max_id, top)
@@ -235,109 +324,157 @@ def _save_watermark(
 
 
 # --- the refresh ---------------------------------------------------------------------------
+#
+# Reading: every table's new and changed rows are read first, in one snapshot of the
+# operational database. On an empty store they go straight into its tables and the
+# rollups are built at the end. Otherwise they are staged (``_stage_<table>``), the rows
+# that differ from the store's are kept as ``_changed_<table>``, the rollups take note
+# of what is about to change, the changes are applied (delete by key, insert), and the
+# rollups add the difference (``rollups.Delta``).
 
 
-def _merge(con: duckdb.DuckDBPyConnection, spec: SourceTable, fresh: bool) -> int:
-    """Upsert the ``_chunk`` temp table by id; returns the rows new or different from the store's."""  # noqa: E501
-    if fresh:
-        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')  # noqa: S608
-        return int(scalar(con, "SELECT count(*) FROM _chunk") or 0)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _changed AS SELECT * FROM _chunk EXCEPT "  # noqa: S608
-        f'SELECT * FROM "{spec.name}" WHERE id IN (SELECT id FROM _chunk)'
-    )
-    con.execute(f'DELETE FROM "{spec.name}" WHERE id IN (SELECT id FROM _changed)')  # noqa: S608
-    con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _changed')  # noqa: S608
-    return int(scalar(con, "SELECT count(*) FROM _changed") or 0)
+def _stage_name(spec: SourceTable) -> str:
+    return f"_stage_{spec.name}"
 
 
-def _refresh_table(
+def _create_stage(con: duckdb.DuckDBPyConnection, spec: SourceTable) -> str:
+    name = _stage_name(spec)
+    con.execute(f'CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM "{spec.name}" LIMIT 0')  # noqa: S608
+    return name
+
+
+def _read_table(
     con: duckdb.DuckDBPyConnection,
     connection: Connection,
     spec: SourceTable,
     mark: Watermark,
-) -> tuple[int, dict[str, int]]:
-    """Upsert new and changed rows of one table (and of the tables derived from it).
+    target: str,
+) -> tuple[int, list[int], list[tuple[int, str, int]]]:
+    """Read new and changed rows of one table into ``target``.
 
-    Returns the rows that moved, and those of derived tables by name.
-    """
-    extra_column, derived_name = DERIVED_FROM.get(spec.name, (None, None))
+    Returns the rows read, and for a table with a derived one (orders), the ids read
+    and the derived rows."""
+    extra_column, _ = DERIVED_FROM.get(spec.name, (None, None))
+    names = [*spec.column_names, *([extra_column] if extra_column else [])]
     table = _source(spec, (extra_column,) if extra_column else ())
-    query = sa.select(table).where(_changed(table, spec, mark)).order_by(table.c.id)
-    fresh = mark.max_id is None
+    postgres = connection.dialect.name == "postgresql"
+    query = (
+        sa.select(*_select(spec, table, names, postgres))
+        .where(_changed(table, spec, mark))
+        .order_by(table.c.id)
+    )
     derived: list[tuple[int, str, int]] = []
     parents: list[int] = []
-    moved = 0
-    width = len(spec.columns)
-    for rows in _chunks(connection, query):
+    read = 0
+    for chunk in _chunks(connection, spec, query, names):
         if extra_column:
-            derived.extend(p for row in rows for p in promotions_of(row[0], row[width]))
-            parents.extend(row[0] for row in rows)
-            rows = [row[:width] for row in rows]
-        _typed(con, spec, to_arrow(spec, rows))
-        moved += _merge(con, spec, fresh)
-        mark.advance(con, spec)
-    if derived_name:
-        spec_derived = TABLES_BY_NAME[derived_name]
-        return moved, {derived_name: _replace_derived(con, spec_derived, parents, derived, fresh)}
-    return moved, {}
+            ids = chunk.column("id").to_pylist()
+            parents.extend(ids)
+            derived.extend(_derived_rows(ids, chunk.column(extra_column)))
+            chunk = chunk.drop_columns([extra_column])
+        _insert(con, target, spec, chunk)
+        read += chunk.num_rows
+    return read, parents, derived
 
 
-def _replace_derived(
-    con: duckdb.DuckDBPyConnection,
-    spec: SourceTable,
-    parents: Sequence[int],
-    rows: Sequence[Sequence[Any]],
-    fresh: bool,
-) -> int:
-    """Replace the derived rows of the parents that were read; returns the rows that differ."""
-    _typed(con, spec, to_arrow(spec, rows))
-    if fresh:
-        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')  # noqa: S608
-        return len(rows)
-    con.register("_parents", pa.table({"id": pa.array(parents, pa.int64())}))
-    try:
-        old = f'SELECT * FROM "{spec.name}" WHERE "{spec.parent_key}" IN (SELECT id FROM _parents)'  # noqa: S608
-        counted = scalar(
-            con,
-            f"SELECT (SELECT count(*) FROM (SELECT * FROM _chunk EXCEPT {old})) + "  # noqa: S608
-            f"(SELECT count(*) FROM ({old} EXCEPT SELECT * FROM _chunk))",
-        )
-        con.execute(
-            f'DELETE FROM "{spec.name}" WHERE "{spec.parent_key}" IN (SELECT id FROM _parents)'  # noqa: S608
-        )
-        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _chunk')  # noqa: S608
-        return int(counted or 0)
-    finally:
-        con.unregister("_parents")
+def _derived_rows(ids: Sequence[int], pricing: pa.ChunkedArray) -> Iterator[tuple[int, str, int]]:
+    """``order_promotions`` rows of the orders read: parsed only where the price breakdown
+    can name a promotion (most orders have none)."""
+    values = pricing.cast(pa.string()) if pricing.type != pa.string() else pricing
+    hits = pc.or_(pc.match_substring(values, '"applied"'), pc.match_substring(values, "discount"))
+    rows = pc.fill_null(hits, False).to_pylist()
+    texts = values.to_pylist()
+    for order_id, hit, text in zip(ids, rows, texts, strict=True):
+        if hit:
+            yield from promotions_of(order_id, text)
 
 
-def _refresh_children(
+def _read_children(
     con: duckdb.DuckDBPyConnection,
     connection: Connection,
     spec: SourceTable,
     parent_mark: Watermark,
     fresh: bool,
+    target: str,
 ) -> int:
-    """Re-read the children of every parent read in this refresh; upsert those that changed."""
+    """Read the children of every parent read in this refresh into ``target``."""
     assert spec.parent is not None
     assert spec.parent_key is not None
     parent_spec = TABLES_BY_NAME[spec.parent]
     child = _source(spec)
     parent = _source(parent_spec)
-    query = sa.select(child)
+    names = list(spec.column_names)
+    query = sa.select(*_select(spec, child, names, connection.dialect.name == "postgresql"))
     if not fresh:  # parent ids first, then the children through their parent-key index
         moved_parents = sa.select(parent.c.id).where(_changed(parent, parent_spec, parent_mark))
         query = query.where(child.c[spec.parent_key].in_(moved_parents))
-    moved = 0
-    for rows in _chunks(connection, query.order_by(child.c.id)):
-        _typed(con, spec, to_arrow(spec, rows))
-        moved += _merge(con, spec, fresh)
-    return moved
+    read = 0
+    for chunk in _chunks(connection, spec, query.order_by(child.c.id), names):
+        _insert(con, target, spec, chunk)
+        read += chunk.num_rows
+    return read
 
 
-def refresh_store(store: AnalyticsStore, database_url: str, *, full: bool = False) -> RefreshReport:
-    """Bring the store up to date with the operational database; ``full`` starts from empty."""
+def _keep_changed(con: duckdb.DuckDBPyConnection, spec: SourceTable) -> int:
+    """``_changed_<table>``: staged rows new or different from the store's; returns how many."""
+    stage = _stage_name(spec)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _changed_{spec.name} AS SELECT * FROM {stage} EXCEPT "  # noqa: S608
+        f'SELECT * FROM "{spec.name}" WHERE id IN (SELECT id FROM {stage})'
+    )
+    return int(scalar(con, f"SELECT count(*) FROM _changed_{spec.name}") or 0)  # noqa: S608
+
+
+def _keep_changed_derived(
+    con: duckdb.DuckDBPyConnection, spec: SourceTable, parents: Sequence[int]
+) -> int:
+    """``_changed_<table>`` for rows replaced by parent: rows that appear or disappear."""
+    stage = _stage_name(spec)
+    con.execute("CREATE OR REPLACE TEMP TABLE _parents (id BIGINT)")
+    if parents:
+        con.register("_parent_ids", pa.table({"id": pa.array(parents, pa.int64())}))
+        try:
+            con.execute("INSERT INTO _parents SELECT DISTINCT id FROM _parent_ids")
+        finally:
+            con.unregister("_parent_ids")
+    old = f'SELECT * FROM "{spec.name}" WHERE "{spec.parent_key}" IN (SELECT id FROM _parents)'  # noqa: S608
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _changed_{spec.name} AS "  # noqa: S608
+        f"(SELECT * FROM {stage} EXCEPT {old}) UNION ALL ({old} EXCEPT SELECT * FROM {stage})"
+    )
+    return int(scalar(con, f"SELECT count(*) FROM _changed_{spec.name}") or 0)  # noqa: S608
+
+
+def _apply(con: duckdb.DuckDBPyConnection, spec: SourceTable) -> None:
+    if spec.watermark == "derived":
+        con.execute(
+            f'DELETE FROM "{spec.name}" WHERE "{spec.parent_key}" IN (SELECT id FROM _parents)'  # noqa: S608
+        )
+        con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM {_stage_name(spec)}')  # noqa: S608
+        return
+    con.execute(f'DELETE FROM "{spec.name}" WHERE id IN (SELECT id FROM _changed_{spec.name})')  # noqa: S608
+    con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _changed_{spec.name}')  # noqa: S608
+
+
+def _insert_derived(
+    con: duckdb.DuckDBPyConnection, spec: SourceTable, target: str, rows: Sequence[Any]
+) -> None:
+    if rows:
+        _insert(con, target, spec, to_arrow(spec, rows))
+
+
+def refresh_store(
+    store: AnalyticsStore,
+    database_url: str,
+    *,
+    full: bool = False,
+    timezone: str | None = None,
+) -> RefreshReport:
+    """Bring the store up to date with the operational database; ``full`` starts from empty.
+
+    ``timezone`` is the store time zone: the daily rollups count days in it (by
+    default the zone they were built in, else UTC); a different zone rebuilds them.
+    """
     started = time.perf_counter()
     with store.write_lock:
         if full:
@@ -345,34 +482,25 @@ def refresh_store(store: AnalyticsStore, database_url: str, *, full: bool = Fals
         with store.connect() as con:
             if store.needs_rebuild(con):
                 full = True
-                for spec in TABLES:
-                    con.execute(f'DROP TABLE IF EXISTS "{spec.name}"')
+                for name in (*[s.name for s in TABLES], *rollups.table_names()):
+                    con.execute(f'DROP TABLE IF EXISTS "{name}"')
                 con.execute(f"DELETE FROM {WATERMARKS}")  # noqa: S608
                 con.execute("DROP TABLE IF EXISTS analytics_meta")
                 create_schema(con)
             report = RefreshReport(full)
             marks = _load_watermarks(con)
             previous = {name: Watermark(m.max_id, m.max_updated_at) for name, m in marks.items()}
+            built_in = rollup_timezone(con)
+            zone = timezone or built_in or "UTC"
+            empty = all(m.max_id is None for m in marks.values())
             now = datetime.now(UTC)
             con.execute("BEGIN TRANSACTION")
             try:
                 with read_engine(database_url).connect() as connection, connection.begin():
-                    derived: dict[str, int] = {}
-                    for spec in TABLES:
-                        mark = marks.setdefault(spec.name, Watermark())
-                        if spec.watermark in ("updated", "append"):
-                            moved, also = _refresh_table(con, connection, spec, mark)
-                            derived.update(also)
-                        elif spec.watermark == "child":
-                            assert spec.parent is not None
-                            parent_before = previous.get(spec.parent, Watermark())
-                            moved = _refresh_children(
-                                con, connection, spec, parent_before, parent_before.max_id is None
-                            )
-                        else:
-                            moved = derived.get(spec.name, 0)
-                        _save_watermark(con, spec.name, mark, moved, now)
-                        report.tables.append(TableRefresh(spec.name, moved))
+                    _refresh(con, connection, report, marks, previous, empty, zone, built_in)
+                for spec in TABLES:
+                    moved = next(t.rows for t in report.tables if t.table == spec.name)
+                    _save_watermark(con, spec.name, marks[spec.name], moved, now)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -380,6 +508,72 @@ def refresh_store(store: AnalyticsStore, database_url: str, *, full: bool = Fals
     report.seconds = time.perf_counter() - started
     log.info("analytics store %s", report)
     return report
+
+
+def _refresh(
+    con: duckdb.DuckDBPyConnection,
+    connection: Connection,
+    report: RefreshReport,
+    marks: dict[str, Watermark],
+    previous: dict[str, Watermark],
+    empty: bool,
+    zone: str,
+    built_in: str | None,
+) -> None:
+    reading = time.perf_counter()
+    derived: dict[str, tuple[list[int], list[tuple[int, str, int]]]] = {}
+    moved: dict[str, int] = {}
+    for spec in TABLES:
+        mark = marks.setdefault(spec.name, Watermark())
+        target = spec.name if empty else _create_stage(con, spec)
+        if spec.watermark in ("updated", "append"):
+            read, parents, rows = _read_table(con, connection, spec, mark, target)
+            if read:
+                mark.advance(con, spec, f'"{target}"')
+            if spec.name in DERIVED_FROM:
+                derived[DERIVED_FROM[spec.name][1]] = (parents, rows)
+        elif spec.watermark == "child":
+            assert spec.parent is not None
+            parent_before = previous.get(spec.parent, Watermark())
+            read = _read_children(
+                con, connection, spec, parent_before, parent_before.max_id is None, target
+            )
+        else:
+            parents, rows = derived.get(spec.name, ([], []))
+            _insert_derived(con, spec, target, rows)
+            read = len(rows)
+            if not empty and parents:
+                moved[spec.name] = _keep_changed_derived(con, spec, parents)
+        if empty or not read:
+            moved.setdefault(spec.name, read)
+        elif spec.watermark != "derived":
+            moved[spec.name] = _keep_changed(con, spec)
+    report.read_seconds = time.perf_counter() - reading
+    changed = frozenset(name for name, rows in moved.items() if rows)
+    rebuild = empty or built_in != zone
+    delta = None
+    if not rebuild and changed:
+        delta = rollups.Delta(con, zone, changed)
+        delta.before()
+    if not empty:
+        for spec in TABLES:
+            if spec.name in changed:
+                _apply(con, spec)
+    if rebuild:
+        report.rollup_seconds = rollups.rebuild(con, zone)
+        report.rollups = "rebuilt"
+        set_rollup_timezone(con, zone)
+    elif delta is not None:
+        delta.after()
+        report.rollup_seconds = delta.seconds
+        report.rollups = delta.mode
+    for spec in TABLES:
+        report.tables.append(TableRefresh(spec.name, moved.get(spec.name, 0)))
+        if not empty:
+            con.execute(f"DROP TABLE IF EXISTS {_stage_name(spec)}")
+            if spec.name in changed:
+                con.execute(f"DROP TABLE IF EXISTS _changed_{spec.name}")
+    con.execute("DROP TABLE IF EXISTS _parents")
 
 
 class BackgroundRefresher:

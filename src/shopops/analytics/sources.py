@@ -262,16 +262,23 @@ class Sources:
 
 
 class StoreSources(Sources):
-    """The DuckDB store: its tables have exactly the source columns."""
+    """The DuckDB store: its tables have exactly the source columns.
 
-    def __init__(self, backend: Any) -> None:
+    ``rollup_timezone`` is the time zone of the store's daily rollups (see
+    ``analytics.rollups``), or None when they are not to be read (not built, or the
+    caller wants the raw tables); ``table`` also gives the rollup tables by name.
+    """
+
+    def __init__(self, backend: Any, rollup_timezone: str | None = None) -> None:
         self.backend = backend
+        self.rollup_timezone = rollup_timezone
         self._tables: dict[str, ir.Table] = {}
 
     def table(self, name: str) -> ir.Table:
         if name not in self._tables:
-            spec = TABLES_BY_NAME[name]
-            self._tables[name] = self.backend.table(name).select(*spec.column_names)
+            spec = TABLES_BY_NAME.get(name)
+            table = self.backend.table(name)
+            self._tables[name] = table.select(*spec.column_names) if spec else table
         return self._tables[name]
 
     def fetch(self, sql: str) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 import ibis
 
+from shopops.analytics import rollups
 from shopops.analytics.sources import DUCKDB_TYPES, TABLES, StoreSources
 from shopops.kernel.errors import Unavailable
 
@@ -36,18 +37,29 @@ DUCKDB_CONFIG: dict[str, Any] = {
 }
 WATERMARKS = "analytics_watermarks"
 META = "analytics_meta"
+ROLLUP_TIMEZONE = "rollup_timezone"  # META key: the time zone of the daily rollups, once built
 
 
 def schema_fingerprint() -> str:
     """Changes whenever the store's tables change shape; a mismatch means: rebuild."""
     text = ";".join(f"{t.name}({','.join(f'{c}:{k}' for c, k in t.columns)})" for t in TABLES)
+    text += ";" + ";".join(rollups.schema_statements())
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create whatever is missing (nothing, when the recorded schema is this one)."""
+    try:
+        recorded = scalar(con, f"SELECT value FROM {META} WHERE key = 'schema'")  # noqa: S608
+    except duckdb.CatalogException:
+        recorded = None
+    if recorded == schema_fingerprint():
+        return
     for table in TABLES:
         columns = ", ".join(f'"{name}" {DUCKDB_TYPES[kind]}' for name, kind in table.columns)
         con.execute(f'CREATE TABLE IF NOT EXISTS "{table.name}" ({columns})')
+    for statement in rollups.schema_statements():
+        con.execute(statement)
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {WATERMARKS} (table_name VARCHAR PRIMARY KEY, "
         "max_id BIGINT, max_updated_at TIMESTAMP, rows_total BIGINT, "
@@ -66,6 +78,31 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = 
     return rows[0][0] if rows else None
 
 
+def rollup_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The time zone the daily rollups were built in, or None when there are none."""
+    found = scalar(con, f"SELECT value FROM {META} WHERE key = ?", [ROLLUP_TIMEZONE])  # noqa: S608
+    return None if found is None else str(found)
+
+
+def set_rollup_timezone(con: duckdb.DuckDBPyConnection, timezone: str | None) -> None:
+    con.execute(f"DELETE FROM {META} WHERE key = ?", [ROLLUP_TIMEZONE])  # noqa: S608
+    if timezone is not None:
+        con.execute(f"INSERT INTO {META} VALUES (?, ?)", [ROLLUP_TIMEZONE, timezone])  # noqa: S608
+
+
+def build_rollups(con: duckdb.DuckDBPyConnection, timezone: str) -> float:
+    """Recompute the daily rollups from the store's tables (one transaction); seconds taken."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        seconds = rollups.rebuild(con, timezone)
+        set_rollup_timezone(con, timezone)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return seconds
+
+
 @dataclass(frozen=True)
 class TableStatus:
     table: str
@@ -81,9 +118,19 @@ _process_locks_guard = threading.Lock()
 
 
 class AnalyticsStore:
-    def __init__(self, path: str | Path, *, lock_timeout: float = 15.0) -> None:
+    """``settings``: DuckDB settings for every connection (e.g. ``memory_limit``, ``threads``),
+    on top of ``DUCKDB_CONFIG``."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        lock_timeout: float = 15.0,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        self.config = {**DUCKDB_CONFIG, **(settings or {})}
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -99,7 +146,7 @@ class AnalyticsStore:
     def connect(self, *, create: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the store; without ``create``, a missing store reads as empty."""
         if not create and not self.exists():
-            con = duckdb.connect(":memory:", config=DUCKDB_CONFIG)
+            con = duckdb.connect(":memory:", config=self.config)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             con = self._open()
@@ -114,7 +161,7 @@ class AnalyticsStore:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path), config=DUCKDB_CONFIG)
+                return duckdb.connect(str(self.path), config=self.config)
             except duckdb.IOException as error:
                 if "lock" not in str(error).lower() or time.monotonic() >= deadline:
                     raise Unavailable(
@@ -126,10 +173,12 @@ class AnalyticsStore:
                 delay = min(delay * 2, 0.5)
 
     @contextmanager
-    def sources(self) -> Iterator[StoreSources]:
-        """The store's tables for metric definitions (read-only use)."""
+    def sources(self, *, rollups: bool = True) -> Iterator[StoreSources]:
+        """The store's tables for metric definitions (read-only use); with ``rollups``,
+        requests the daily rollups can answer are read from them."""
         with self.connect(create=False) as con:
-            yield StoreSources(ibis.duckdb.from_connection(con))
+            timezone = rollup_timezone(con) if rollups else None
+            yield StoreSources(ibis.duckdb.from_connection(con), timezone)
 
     def needs_rebuild(self, con: duckdb.DuckDBPyConnection) -> bool:
         found = scalar(con, f"SELECT value FROM {META} WHERE key = 'schema'")  # noqa: S608

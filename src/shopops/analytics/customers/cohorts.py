@@ -123,8 +123,23 @@ class CohortMatrix:
         return target
 
 
-def _distinct(keys: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Sorted distinct keys (a plain sort: much faster here than numpy's hash-based unique)."""
+def _customer_index(customers: NDArray[np.int64]) -> tuple[NDArray[np.int64], int]:
+    """A dense index 0..count-1 per customer id (the ids themselves when they are small
+    non-negative numbers, as database ids are: no sorting needed)."""
+    low, high = int(customers.min()), int(customers.max())
+    if low >= 0 and high < 4 * len(customers) + 1024:
+        return customers, high + 1
+    ids, inverse = np.unique(customers, return_inverse=True)
+    return np.asarray(inverse, dtype=np.int64), len(ids)
+
+
+def _distinct_pairs(keys: NDArray[np.int64], size: int) -> NDArray[np.int64]:
+    """Sorted distinct keys in ``[0, size)``: marked in a bitmap when that is small enough,
+    else by sorting (much faster than numpy's hash-based unique either way)."""
+    if size <= 8 * len(keys) + 1_000_000:
+        seen = np.zeros(size, dtype=bool)
+        seen[keys] = True
+        return np.flatnonzero(seen)
     ordered = np.sort(keys)
     keep = np.ones(len(ordered), dtype=bool)
     keep[1:] = ordered[1:] != ordered[:-1]
@@ -154,8 +169,8 @@ def cohort_matrix(
     last = int(period_of(np.array([end_day], dtype=np.int64), grain)[0])
     first_cohort = last - periods + 1
 
-    ids, inverse = np.unique(customers, return_inverse=True)
-    first_period = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
+    inverse, count = _customer_index(customers)
+    first_period = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_period, inverse, period)
     cohort = first_period[inverse]
     offset = period - cohort
@@ -163,13 +178,15 @@ def cohort_matrix(
     row = cohort[keep] - first_cohort
     cell = row * periods + offset[keep]
     if measure == Measure.CUSTOMERS:
-        pairs = _distinct(cell * len(ids) + inverse[keep])
-        counts = np.bincount(pairs // len(ids), minlength=periods * periods)
+        # each customer is in one cohort: distinct (customer, offset) pairs, then per cell
+        pairs = _distinct_pairs(inverse[keep] * periods + offset[keep], count * periods)
+        owner_row = first_period[pairs // periods] - first_cohort
+        counts = np.bincount(owner_row * periods + pairs % periods, minlength=periods * periods)
         values = counts.astype(np.float64).reshape(periods, periods)
     else:
         sums = np.bincount(cell, weights=amount[keep], minlength=periods * periods)
         values = sums.astype(np.float64).reshape(periods, periods)
-    member = first_period >= first_cohort
+    member = (first_period >= first_cohort) & (first_period <= last)  # ids never seen: max
     sizes = np.bincount(first_period[member] - first_cohort, minlength=periods).astype(np.int64)
     observed = np.add.outer(np.arange(periods), np.arange(periods)) < periods
     values = np.where(observed, values, np.nan)

@@ -9,8 +9,9 @@ business date in the store's time zone, and ``total_minor`` as the amount.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 
+import duckdb
 import numpy as np
 import pandas as pd
 from sqlalchemy import BigInteger, ColumnElement, String, column, select, table
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from shopops.analytics.customers.clv.summary import Transactions
 from shopops.analytics.customers.features import CustomerAttributes, IntArray
+from shopops.analytics.periods import utc_offsets
 from shopops.db.types import JsonDocument, UTCDateTime
 
 PAID_OR_LATER = ("paid", "processing", "partially_shipped", "shipped", "delivered", "completed")
@@ -70,6 +72,44 @@ def load_transactions(
         empty = np.zeros(0, dtype=np.int64)
         return Transactions(empty, empty.copy(), np.zeros(0))
     return Transactions.from_frame(frame, timezone=timezone)
+
+
+def store_transactions(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    currency: str,
+    timezone: str,
+    until: datetime | None = None,
+) -> Transactions:
+    """The same transactions as ``load_transactions``, read from the analytics store.
+
+    Columnar all the way: the store gives numpy arrays and the business date is the
+    UTC moment shifted by the zone's offset at that moment (DST included)."""
+    statuses = ", ".join(f"'{status}'" for status in PAID_OR_LATER)
+    sql = (
+        "SELECT customer_id, epoch_us(placed_at) AS moment, total_minor FROM orders "  # noqa: S608
+        f"WHERE status IN ({statuses}) AND customer_id IS NOT NULL AND currency = ?"
+    )
+    params: list[object] = [currency]
+    if until is not None:
+        sql += " AND placed_at <= ?"
+        params.append(until.astimezone(UTC).replace(tzinfo=None))
+    found = con.execute(sql, params).fetchnumpy()
+    seconds = np.floor_divide(np.asarray(found["moment"], dtype=np.int64), 1_000_000)
+    if len(seconds) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Transactions(empty, empty.copy(), np.zeros(0))
+    first = datetime.fromtimestamp(int(seconds.min()), UTC).replace(tzinfo=None)
+    last = datetime.fromtimestamp(int(seconds.max()), UTC).replace(tzinfo=None)
+    segments = utc_offsets(timezone, first, last)
+    starts = np.array([start for start, _ in segments], dtype=np.int64)
+    offsets = np.array([offset for _, offset in segments], dtype=np.int64)
+    segment = np.maximum(np.searchsorted(starts, seconds, side="right") - 1, 0)
+    return Transactions.from_arrays(
+        np.asarray(found["customer_id"], dtype=np.int64),
+        np.floor_divide(seconds + offsets[segment], 86400),
+        np.asarray(found["total_minor"], dtype=np.float64),
+    )
 
 
 def load_attributes(session: Session) -> CustomerAttributes:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from shopops.analytics.customers.clv.summary import Transactions
 from shopops.kernel.errors import ValidationFailed
 
 IntArray = NDArray[np.int64]
@@ -162,3 +163,50 @@ def score(
     )
     segment_code = codes[r - 1, fm - 1] if len(r) else np.zeros(0, dtype=np.int8)
     return RfmScores(recency=r, frequency=f, monetary=m, fm=fm, segment_code=segment_code)
+
+
+@dataclass(frozen=True)
+class CustomerRfm:
+    """Each buyer's recency (days since the last purchase day), frequency (orders) and
+    monetary value (total spent) as of a day, with their scores; ids ascending."""
+
+    customer_id: IntArray
+    recency_days: IntArray
+    frequency: IntArray
+    monetary: NDArray[np.float64]
+    scores: RfmScores
+
+
+def from_transactions(
+    transactions: Transactions, as_of_day: int, config: RfmConfig | None = None
+) -> CustomerRfm:
+    """RFM of every customer with a transaction on or before ``as_of_day`` (as the feature
+    table computes it: orders counted, amounts summed, recency from the last day)."""
+    seen = transactions.day <= as_of_day
+    customers = transactions.customer_id[seen]
+    days = transactions.day[seen]
+    amounts = transactions.amount[seen]
+    if len(customers) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return CustomerRfm(empty, empty, empty, np.zeros(0), score(empty, empty, empty, config))
+    low, high = int(customers.min()), int(customers.max())
+    ids: IntArray | None = None
+    if low >= 0 and high < 4 * len(customers) + 1024:  # database ids: index by the id itself
+        index, size = customers, high + 1
+    else:
+        ids, inverse = np.unique(customers, return_inverse=True)
+        index, size = np.asarray(inverse, dtype=np.int64), len(ids)
+    frequency = np.bincount(index, minlength=size)
+    monetary = np.bincount(index, weights=amounts, minlength=size)
+    last = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, index, days)
+    present = np.flatnonzero(frequency)
+    customer_id = present if ids is None else ids[present]
+    recency = as_of_day - last[present]
+    return CustomerRfm(
+        customer_id=np.asarray(customer_id, dtype=np.int64),
+        recency_days=np.asarray(recency, dtype=np.int64),
+        frequency=np.asarray(frequency[present], dtype=np.int64),
+        monetary=np.asarray(monetary[present], dtype=np.float64),
+        scores=score(recency, frequency[present], monetary[present], config),
+    )

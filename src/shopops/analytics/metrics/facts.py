@@ -34,10 +34,19 @@ class FactContext:
 
 @dataclass(frozen=True)
 class Fact:
+    """A fact relation, the breakdowns it supports and its aggregates.
+
+    ``spread`` names the distinct counts whose things can occur on several days (a
+    buyer orders on many days); every other aggregate adds up over days (a sum, a
+    count, or a distinct count of things that happen once: an order, a payment, a
+    buyer's first order), which the daily rollups (``analytics.rollups``) rely on.
+    """
+
     name: str
     build: Callable[[Sources, FactContext], ir.Table]
     dimensions: tuple[str, ...]
     aggregates: Mapping[str, Aggregate]
+    spread: frozenset[str] = frozenset()
 
 
 def _label(column: ir.Value) -> ir.StringValue:
@@ -296,7 +305,8 @@ PROMOTION_AGGREGATES: dict[str, Aggregate] = {
 # --- inventory: stock movements and current stock per (sku, warehouse) ------------------
 
 
-def _positions(src: Sources, table: ir.Table) -> ir.Table:
+def stock_positions(src: Sources, table: ir.Table) -> ir.Table:
+    """``table`` (with ``sku``, ``warehouse_id``) with the position's breakdowns and unit cost."""
     products = _products(src)
     warehouses = src.table("warehouses").select(
         _warehouse="id", _warehouse_code="code", _warehouse_region="region"
@@ -312,7 +322,7 @@ def _positions(src: Sources, table: ir.Table) -> ir.Table:
 
 
 def stock_movements(src: Sources, ctx: FactContext) -> ir.Table:
-    joined = _positions(src, src.table("stock_movements"))
+    joined = stock_positions(src, src.table("stock_movements"))
     sold = ibis.ifelse(joined.kind == "sale", -joined.quantity, 0)
     return joined.select(
         ts=joined.occurred_at,
@@ -331,7 +341,7 @@ def stock_movements(src: Sources, ctx: FactContext) -> ir.Table:
 
 
 def stock_now(src: Sources, ctx: FactContext) -> ir.Table:
-    joined = _positions(src, src.table("stock_levels"))
+    joined = stock_positions(src, src.table("stock_levels"))
     return joined.select(
         sku=joined.sku,
         warehouse_id=joined.warehouse_id,
@@ -357,6 +367,7 @@ SALES = Fact(
     sales_lines,
     ("channel", "category", "brand", "region", "customer_tier", "promotion"),
     SALES_AGGREGATES,
+    spread=frozenset({"buyers"}),
 )
 COHORTS = Fact("cohorts", buyer_cohorts, ("channel", "region", "customer_tier"), COHORT_AGGREGATES)
 PAYMENTS = Fact(
