@@ -53,6 +53,7 @@ from shopops.contexts import fulfilment, orders, returns
 from shopops.kernel.errors import DomainError, NotFound, PermissionDenied
 from shopops.kernel.money import currency_exponent
 from shopops.kernel.pii import normalize_email
+from shopops.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
 
@@ -463,6 +464,27 @@ def _refused(
     return _invalid(request, current, order_id, action, errors, form, status_for(error))
 
 
+def _apply(
+    request: Request,
+    current: Staff,
+    order_id: int,
+    action: str,
+    form: FormData,
+    change: Callable[[UnitOfWork], object],
+    notice: str,
+    *,
+    main_field: str = "_form",
+) -> Response:
+    """One change in one unit of work; the updated order, or the refusal on its form."""
+    try:
+        with current.uow() as uow:
+            change(uow)
+            uow.commit()
+    except DomainError as error:
+        return _refused(request, current, order_id, action, error, form, main_field=main_field)
+    return _done(request, current, order_id, notice)
+
+
 def _required_text(errors: FormErrors, form: FormData, field: str) -> str:
     text = _text(form, field)
     if not text:
@@ -627,13 +649,16 @@ def add_note(
         errors.add("note", "validation.invalid_note")
     if errors:
         return _invalid(request, current, order_id, "note", errors, form)
-    try:
-        with current.uow() as uow:
-            orders.add_note(uow, order_id, note)
-            uow.commit()
-    except DomainError as error:
-        return _refused(request, current, order_id, "note", error, form, main_field="note")
-    return _done(request, current, order_id, _("Note added."))
+    return _apply(
+        request,
+        current,
+        order_id,
+        "note",
+        form,
+        lambda uow: orders.add_note(uow, order_id, note),
+        _("Note added."),
+        main_field="note",
+    )
 
 
 def _change_tags(
@@ -647,17 +672,18 @@ def _change_tags(
         errors.add("tag", "validation.invalid_tag")
     if errors:
         return _invalid(request, current, order_id, "tags", errors, form)
-    try:
-        with current.uow() as uow:
-            if remove:
-                orders.set_tags(uow, order_id, remove=[tag])
-            else:
-                orders.set_tags(uow, order_id, add=[tag])
-            uow.commit()
-    except DomainError as error:
-        return _refused(request, current, order_id, "tags", error, form, main_field="tag")
     notice = _("Tag %(tag)s removed.", tag=tag) if remove else _("Tag %(tag)s added.", tag=tag)
-    return _done(request, current, order_id, notice)
+    changed = {"remove": [tag]} if remove else {"add": [tag]}
+    return _apply(
+        request,
+        current,
+        order_id,
+        "tags",
+        form,
+        lambda uow: orders.set_tags(uow, order_id, **changed),
+        notice,
+        main_field="tag",
+    )
 
 
 @router.post("/orders/{order_id}/tags")
@@ -708,13 +734,15 @@ def approve_return(
     _return_of(current, order_id, return_id)
     if errors:
         return _invalid(request, current, order_id, action, errors, form)
-    try:
-        with current.uow() as uow:
-            returns.approve_return(uow, return_id, note=note or None)
-            uow.commit()
-    except DomainError as error:
-        return _refused(request, current, order_id, action, error, form)
-    return _done(request, current, order_id, _("Return #%(id)s approved.", id=return_id))
+    return _apply(
+        request,
+        current,
+        order_id,
+        action,
+        form,
+        lambda uow: returns.approve_return(uow, return_id, note=note or None),
+        _("Return #%(id)s approved.", id=return_id),
+    )
 
 
 @router.post("/orders/{order_id}/returns/{return_id}/reject")
@@ -731,13 +759,16 @@ def reject_return(
     _return_of(current, order_id, return_id)
     if errors:
         return _invalid(request, current, order_id, action, errors, form)
-    try:
-        with current.uow() as uow:
-            returns.reject_return(uow, return_id, reason=reason)
-            uow.commit()
-    except DomainError as error:
-        return _refused(request, current, order_id, action, error, form, main_field="reason")
-    return _done(request, current, order_id, _("Return #%(id)s rejected.", id=return_id))
+    return _apply(
+        request,
+        current,
+        order_id,
+        action,
+        form,
+        lambda uow: returns.reject_return(uow, return_id, reason=reason),
+        _("Return #%(id)s rejected.", id=return_id),
+        main_field="reason",
+    )
 
 
 @router.post("/orders/{order_id}/returns/{return_id}/receive")
@@ -770,13 +801,16 @@ def receive_return(
         )
     if errors:
         return _invalid(request, current, order_id, action, errors, form)
-    try:
-        with current.uow() as uow:
-            returns.receive_return(uow, returns.ReceiveReturn(return_id, tuple(receipts)))
-            uow.commit()
-    except DomainError as error:
-        return _refused(request, current, order_id, action, error, form)
-    return _done(request, current, order_id, _("Return #%(id)s received.", id=return_id))
+    received = returns.ReceiveReturn(return_id, tuple(receipts))
+    return _apply(
+        request,
+        current,
+        order_id,
+        action,
+        form,
+        lambda uow: returns.receive_return(uow, received),
+        _("Return #%(id)s received.", id=return_id),
+    )
 
 
 @router.post("/orders/{order_id}/returns/{return_id}/refund")
