@@ -10,18 +10,21 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from sqlalchemy import select, text
 
 from shopops.analytics import engines as analytics_engines
-from shopops.bootstrap import Container
+from shopops.bootstrap import Container, metadata
 from shopops.console.site import create_site
 from shopops.demo.generator import DemoSize, DemoSummary, seed_demo
 
@@ -78,6 +81,57 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+# The demo store of this test process: seeded by its first browser test, then written back
+# into the emptied database of every later one (a bulk insert of a few thousand rows costs
+# a fraction of the seconds the generator takes).
+_SEEDED: dict[DemoSize, tuple[DemoSummary, dict[str, list[dict[str, Any]]]]] = {}
+
+
+def _seeded_store(container: Container, size: DemoSize) -> DemoSummary:
+    engine = container.engine
+    if size not in _SEEDED:
+        demo = seed_demo(container, size)
+        with engine.connect() as connection:
+            rows = {
+                table.name: [dict(row._mapping) for row in connection.execute(select(table))]
+                for table in metadata.sorted_tables
+            }
+        _SEEDED[size] = (demo, rows)
+        return demo
+    demo, rows = _SEEDED[size]
+    with engine.begin() as connection:
+        for table in metadata.sorted_tables:
+            if rows[table.name]:
+                connection.execute(table.insert(), rows[table.name])
+        if engine.dialect.name == "postgresql":  # the sequences go on after the restored ids
+            for table in metadata.sorted_tables:
+                if "id" in table.c and table.c.id.autoincrement is not False and rows[table.name]:
+                    connection.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f'(SELECT max(id) FROM "{table.name}"))'
+                        )
+                    )
+    return demo
+
+
+_STORES: dict[DemoSize, Path] = {}
+
+
+def _analytics_store(container: Container, size: DemoSize) -> None:
+    """The analytics store of the seeded demo: refreshed once, then copied (it is derived
+    from rows that the restore writes back identical, ids and timestamps included)."""
+    path = Path(container.settings.analytics_store_path)
+    if size not in _STORES:
+        analytics_engines.refresh(container.settings)
+        template = Path(tempfile.mkdtemp(prefix="shopops-e2e-store-")) / "analytics.duckdb"
+        shutil.copyfile(path, template)
+        _STORES[size] = template
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_STORES[size], path)
+
+
 @pytest.fixture
 def site(container: Container) -> Iterator[LiveSite]:
     """A small demo store (staff of every role, catalog, stock, a month of orders) on loopback."""
@@ -87,8 +141,8 @@ def site(container: Container) -> Iterator[LiveSite]:
         if os.environ.get("SHOPOPS_SCREENSHOTS") == "1"
         else DemoSize(customers=60, days=30, seed=7)
     )
-    demo = seed_demo(container, size)
-    analytics_engines.refresh(container.settings)
+    demo = _seeded_store(container, size)
+    _analytics_store(container, size)
     port = _free_port()
     config = uvicorn.Config(
         create_site(container), host="127.0.0.1", port=port, log_config=None, access_log=False

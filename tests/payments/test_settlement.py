@@ -122,3 +122,24 @@ def test_the_report_needs_payments_read(world: Any) -> None:
     shop, _, _ = world
     with pytest.raises(PermissionDenied):
         report(shop, actor=Actor("user", 1, "warehouse", frozenset({"orders.read"})))
+
+
+def test_a_range_of_days_is_each_day_s_report(world: Any) -> None:
+    """The console reads a week at once: the same reports as asking day by day, and an
+    order touched on two days (A: paid on the 10th, refunded on the 11th) on both."""
+    shop, clock, ids = world
+    with shop.container.session_factory() as session, session.begin():
+        session.execute(  # a mismatch on A, so both days must list it
+            update(orders.Order)
+            .where(orders.Order.id == ids["A"])
+            .values(refunded_minor=orders.Order.refunded_minor + 100)
+        )
+    first, last = date(2026, 3, 9), date(2026, 3, 12)
+    with shop.container.uow(SYSTEM) as uow:
+        together = orders.settlement_reports(uow, first, last)
+    one_by_one = [report(shop, first + timedelta(days=n)) for n in range(4)]
+    assert together == one_by_one
+    assert [r.day for r in together] == [first + timedelta(days=n) for n in range(4)]
+    listed = [{m.order_id for m in r.mismatches} for r in together]
+    assert listed[1] >= {ids["A"]} and listed[2] >= {ids["A"]}
+    assert together[0].totals == [orders.CurrencyTotals("USD", 1250, 0, 66, 1184, 1, 0)]

@@ -1,6 +1,6 @@
 """What the finance page shows: the daily settlement over a date range, payments, refunds.
 
-The settlement comes from the orders context's report (one business day at a time,
+The settlement comes from the orders context's report (every business day of the range,
 in the store time zone); the payment and refund lists read the payments tables
 newest first, with the order number beside each row.
 """
@@ -125,15 +125,13 @@ def read_settlement(uow: UnitOfWork, first: date, last: date) -> SettlementView:
     view = SettlementView(first, last, timezone)
     by_currency: dict[str, Totals] = {}
     per_day: list[tuple[date, list[orders.CurrencyTotals]]] = []
-    day = first
-    while day <= last:
-        report = orders.settlement_report(uow, day)
+    for report in orders.settlement_reports(uow, first, last):
+        day = report.day
         per_day.append((day, report.totals))
         for totals in report.totals:
             view.days.append(DayRow(day, totals))
             by_currency.setdefault(totals.currency, Totals(totals.currency)).add(totals)
         view.mismatches.extend(DayMismatch(day, m) for m in report.mismatches)
-        day += timedelta(days=1)
     view.totals = [by_currency[c] for c in sorted(by_currency)]
     if len(view.totals) == 1:  # a chart only when the figures share one currency
         currency = view.totals[0].currency

@@ -84,6 +84,7 @@ from shopops.contexts.orders.settlement import (
     SettlementReport,
     day_range,
     settlement_report,
+    settlement_reports,
 )
 
 __all__ = [
@@ -161,6 +162,7 @@ __all__ = [
     "search_orders",
     "set_tags",
     "settlement_report",
+    "settlement_reports",
     "tags_of",
     "transition",
 ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Integer, String, column, exists, func, select, table, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from shopops.contexts.orders.models import Order, OrderEvent, OrderLine, OrderTag
+from shopops.db.keys import among
 
 # Read-only views of lower contexts' tables used to snapshot prices at placement.
 _variants = table(
@@ -202,11 +204,18 @@ def units_outstanding(session: Session, order_id: int) -> int:
     )
 
 
-def get_many(session: Session, order_ids: Iterable[int]) -> dict[int, Order]:
+def get_many(
+    session: Session, order_ids: Iterable[int], *, only: Sequence[Any] = ()
+) -> dict[int, Order]:
+    """Orders by id; with ``only``, just those columns are loaded (reports over many orders
+    skip the wide ones: addresses, price breakdowns, timestamps they do not read)."""
     ids = sorted(set(order_ids))
     if not ids:
         return {}
-    return {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(ids)))}
+    stmt = select(Order).where(among(Order.id, ids))
+    if only:
+        stmt = stmt.options(load_only(*only, raiseload=True))
+    return {o.id: o for o in session.scalars(stmt)}
 
 
 def lines_of_orders(session: Session, order_ids: Iterable[int]) -> dict[int, list[OrderLine]]:
@@ -216,7 +225,7 @@ def lines_of_orders(session: Session, order_ids: Iterable[int]) -> dict[int, lis
         return result
     rows = session.scalars(
         select(OrderLine)
-        .where(OrderLine.order_id.in_(ids))
+        .where(among(OrderLine.order_id, ids))
         .order_by(OrderLine.order_id, OrderLine.line_number)
     )
     for line in rows:
@@ -224,9 +233,26 @@ def lines_of_orders(session: Session, order_ids: Iterable[int]) -> dict[int, lis
     return result
 
 
-def ids_paid_or_ended_between(session: Session, start: datetime, end: datetime) -> set[int]:
-    """Orders paid, cancelled or closed in [start, end): the settlement's reconciliation set."""
-    found: set[int] = set()
+def line_refunds_of_orders(session: Session, order_ids: Iterable[int]) -> dict[int, int]:
+    """The sum of each order's line refunds (orders without lines are absent)."""
+    ids = set(order_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(OrderLine.order_id, func.sum(OrderLine.refunded_minor))
+        .where(among(OrderLine.order_id, ids))
+        .group_by(OrderLine.order_id)
+    )
+    return {order_id: int(total or 0) for order_id, total in rows}
+
+
+def paid_or_ended_between(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[int, datetime]]:
+    """(order id, moment) of every order paid, cancelled or closed in [start, end): the
+    settlement's reconciliation set (each column has a partial index of its set rows)."""
+    found: list[tuple[int, datetime]] = []
     for moment in (Order.paid_at, Order.cancelled_at, Order.closed_at):
-        found.update(session.scalars(select(Order.id).where(moment >= start, moment < end)))
+        rows = session.execute(select(Order.id, moment).where(moment >= start, moment < end))
+        found.extend((order_id, when) for order_id, when in rows if when is not None)
     return found

@@ -50,14 +50,16 @@ def can_transition(current: str, target: str) -> bool:
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-_SUFFIX_LENGTH = 6
+# 30^8 ≈ 6.6e11 numbers a day: 10,000 orders in a day collide with a chance of ~0.008 %
+# (six characters gave ~7 %, and a collision costs checkout a retried batch).
+_SUFFIX_LENGTH = 8
 _SUFFIXES = len(_ALPHABET) ** _SUFFIX_LENGTH
 
 
 def new_order_number(placed_at: datetime) -> str:
-    """``SO-YYMMDD-XXXXXX``: readable on the phone, unguessable, date-sortable."""
-    # One draw from the OS generator, written in the alphabet's base (uniform, like six
-    # ``secrets.choice`` calls, at a sixth of the cost: checkout numbers orders in bulk).
+    """``SO-YYMMDD-XXXXXXXX``: readable on the phone, unguessable, date-sortable."""
+    # One draw from the OS generator, written in the alphabet's base (uniform, like eight
+    # ``secrets.choice`` calls, at a fraction of the cost: checkout numbers orders in bulk).
     value = secrets.randbelow(_SUFFIXES)
     suffix = []
     for _ in range(_SUFFIX_LENGTH):

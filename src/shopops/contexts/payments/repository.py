@@ -17,6 +17,7 @@ from shopops.contexts.payments.models import (
     Refund,
     RefundStatus,
 )
+from shopops.db.keys import among
 
 
 def get_payment(session: Session, payment_id: int, *, for_update: bool = False) -> Payment | None:
@@ -183,7 +184,7 @@ def payments_of_orders(session: Session, order_ids: Iterable[int]) -> Sequence[P
     if not ids:
         return []
     return session.scalars(
-        select(Payment).where(Payment.order_id.in_(ids)).order_by(Payment.id)
+        select(Payment).where(among(Payment.order_id, ids)).order_by(Payment.id)
     ).all()
 
 
@@ -191,4 +192,6 @@ def refunds_of_orders(session: Session, order_ids: Iterable[int]) -> Sequence[Re
     ids = sorted(set(order_ids))
     if not ids:
         return []
-    return session.scalars(select(Refund).where(Refund.order_id.in_(ids)).order_by(Refund.id)).all()
+    return session.scalars(
+        select(Refund).where(among(Refund.order_id, ids)).order_by(Refund.id)
+    ).all()
