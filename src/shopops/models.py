@@ -17,6 +17,7 @@ from shopops.contexts.payments import models as payments_models
 from shopops.contexts.presales import models as presales_models
 from shopops.contexts.promotions import models as promotions_models
 from shopops.contexts.returns import models as returns_models
+from shopops.contexts.shipping import models as shipping_models
 from shopops.contexts.webhooks import models as webhooks_models
 from shopops.db.base import Base
 from shopops.db.idempotency import IdempotencyRecord
@@ -47,5 +48,6 @@ __all__ = [
     "presales_models",
     "promotions_models",
     "returns_models",
+    "shipping_models",
     "webhooks_models",
 ]

@@ -24,6 +24,7 @@ from shopops.api.routes import payments as payments_routes
 from shopops.api.routes import presales as presales_routes
 from shopops.api.routes import promotions as promotions_routes
 from shopops.api.routes import returns as returns_routes
+from shopops.api.routes import shipping as shipping_routes
 from shopops.api.routes import webhooks as webhooks_routes
 from shopops.bootstrap import Container, build
 
@@ -86,6 +87,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     v1.include_router(loyalty_routes.router)
     v1.include_router(group_buying_routes.router)
     v1.include_router(presales_routes.router)
+    v1.include_router(shipping_routes.router)
     v1.include_router(customer_analytics_routes.router)
     app.include_router(v1)
     return app

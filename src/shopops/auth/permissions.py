@@ -32,6 +32,8 @@ class Permission(StrEnum):
     OUTBOX_READ = "outbox.read"
     OUTBOX_MANAGE = "outbox.manage"
     WEBHOOKS_MANAGE = "webhooks.manage"
+    SHIPPING_READ = "shipping.read"
+    SHIPPING_MANAGE = "shipping.manage"
 
 
 class Role(StrEnum):
@@ -70,6 +72,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.OUTBOX_READ,
             P.OUTBOX_MANAGE,
             P.WEBHOOKS_MANAGE,
+            P.SHIPPING_READ,
+            P.SHIPPING_MANAGE,
         }
     ),
     Role.ANALYST: frozenset(
@@ -82,6 +86,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PAYMENTS_READ,
             P.PROMOTIONS_READ,
             P.ANALYTICS_READ,
+            P.SHIPPING_READ,
         }
     ),
     Role.CS_AGENT: frozenset(
@@ -95,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ORDERS_WRITE,
             P.PAYMENTS_READ,
             P.RETURNS_MANAGE,
+            P.SHIPPING_READ,
         }
     ),
     Role.WAREHOUSE: frozenset(
@@ -105,6 +111,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ORDERS_READ,
             P.FULFILMENT_WRITE,
             P.RETURNS_MANAGE,
+            P.SHIPPING_READ,
         }
     ),
     Role.MARKETING: frozenset(
@@ -116,6 +123,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PROMOTIONS_WRITE,
             P.LOYALTY_MANAGE,
             P.ANALYTICS_READ,
+            P.SHIPPING_READ,
         }
     ),
     Role.FINANCE: frozenset(
@@ -127,6 +135,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PAYMENTS_REFUND,
             P.ANALYTICS_READ,
             P.AUDIT_READ,
+            P.SHIPPING_READ,
         }
     ),
 }

@@ -24,6 +24,7 @@ from shopops.cli.payments import payments_app
 from shopops.cli.presales import presales_app
 from shopops.cli.promotions import coupons_app, promotions_app
 from shopops.cli.returns import returns_app
+from shopops.cli.shipping import shipping_app
 from shopops.cli.webhooks import webhooks_app
 from shopops.kernel.errors import DomainError
 
@@ -64,6 +65,7 @@ app.add_typer(coupons_app, name="coupons")
 app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(group_buys_app, name="group-buys")
 app.add_typer(presales_app, name="presales")
+app.add_typer(shipping_app, name="shipping")
 app.add_typer(demo_app, name="demo")
 
 

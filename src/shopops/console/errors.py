@@ -242,6 +242,36 @@ MESSAGES.update(
     }
 )
 
+MESSAGES.update(
+    {
+        # --- shipping ---
+        "shipping.method_not_found": N_("This shipping method does not exist."),
+        "shipping.rate_not_found": N_("This shipping rate does not exist."),
+        "shipping.unknown_method": N_("Choose one of the active shipping methods."),
+        "shipping.no_rate_for_destination": N_(
+            "This shipping method does not ship to this address."
+        ),
+        "shipping.invalid_code": N_(
+            "A code is 1 to 32 lowercase letters, digits, '-' or '_', starting with a letter."
+        ),
+        "shipping.duplicate_code": N_("Another shipping method already has this code."),
+        "shipping.invalid_name": N_("Give the method a name of at most 100 characters."),
+        "shipping.invalid_sort_order": N_("Enter a whole number from 0 to 1,000,000."),
+        "shipping.invalid_country": N_(
+            "Enter a two-letter country code such as CN, or * for anywhere."
+        ),
+        "shipping.invalid_region": N_(
+            "A region has at most 100 characters and needs a country, not *."
+        ),
+        "shipping.invalid_fee": N_("Enter a fee of 0 or more, such as 8.00."),
+        "shipping.invalid_free_over": N_(
+            "Enter an amount greater than zero, such as 99.00, or leave it empty."
+        ),
+        "shipping.duplicate_rate": N_("This method already has a rate for this destination."),
+        "shipping.invalid_subtotal": N_("Enter an amount of 0 or more."),
+    }
+)
+
 
 def error_text(code: str, fallback: str) -> str:
     """The translated sentence for ``code``; the domain's own message when none is known."""

@@ -33,6 +33,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/console/customers", N_("Customers"), P.CUSTOMERS_READ),
     NavItem("/console/promotions", N_("Promotions"), P.PROMOTIONS_READ),
     NavItem("/console/finance", N_("Finance"), P.PAYMENTS_READ),
+    NavItem("/console/shipping", N_("Shipping"), P.SHIPPING_READ),
     NavItem("/console/webhooks", N_("Webhooks"), P.WEBHOOKS_MANAGE),
     NavItem("/console/audit", N_("Audit log"), P.AUDIT_READ),
     NavItem("/console/users", N_("Users"), P.USERS_MANAGE),

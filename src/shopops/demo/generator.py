@@ -23,6 +23,7 @@ from shopops.db.bulk import insert_rows, reserve_ids
 from shopops.demo import data
 from shopops.demo.campaigns import seed_campaigns
 from shopops.demo.history import seed_history
+from shopops.demo.shipping import seed_shipping
 from shopops.kernel.events import Actor
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -67,6 +68,7 @@ def seed_demo(
     _seed_catalog(container, rng, summary, report)
     _seed_warehouses(container, rng, summary, report)
     seed_campaigns(container, summary.skus, end)
+    seed_shipping(container)
     report("campaigns", 1, 1)
     summary.customers = _seed_customers(container, rng, size, end, report)
     if size.orders:

@@ -8,6 +8,8 @@ explains every promotion considered; it changes nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Depends, Query
 
 from shopops.api.deps import RequestContext, require
@@ -27,7 +29,8 @@ from shopops.api.schemas.promotions import (
     QuoteRequest,
 )
 from shopops.auth.permissions import Permission
-from shopops.contexts import orders, promotions
+from shopops.contexts import orders, promotions, shipping
+from shopops.kernel.errors import FieldError, ValidationFailed
 from shopops.uow import UnitOfWork
 
 router = APIRouter(tags=["promotions"])
@@ -189,10 +192,59 @@ def _first_order(uow: UnitOfWork, body: QuoteRequest) -> bool:
     return not earlier
 
 
+def _priced_with_table_fee(
+    uow: UnitOfWork, body: QuoteRequest, request: promotions.PricingRequest
+) -> promotions.PricedCart:
+    """The cart priced with the fee of the store's shipping table for the destination,
+    waived (priced again without it) when the items after item promotions reach the
+    rate's free-over threshold, as at checkout. No methods in the table: no fee."""
+    rates = shipping.rate_table(uow)
+    if not rates.configured:
+        return promotions.quote(uow, request)
+    wanted = body.shipping
+    country = shipping.normalize_country(wanted.country)
+    if country is None or country == shipping.ANYWHERE:
+        raise ValidationFailed(
+            errors=[
+                FieldError(
+                    "shipping.country",
+                    shipping.ShippingError.INVALID_COUNTRY,
+                    "a 2-letter ISO 3166-1 code",
+                )
+            ]
+        )
+    found = shipping.resolve(
+        rates,
+        wanted.method,
+        country,
+        shipping.normalize_region(wanted.region),
+        body.currency.strip().upper(),
+        method_field="shipping.method",
+        destination_field="shipping.country",
+    )
+    if isinstance(found, FieldError):
+        raise ValidationFailed(
+            found.code, found.message, errors=[found], details={"allowed": rates.active_codes()}
+        )
+    request = replace(request, shipping_method=found.method, shipping_fee_minor=found.fee_minor)
+    priced = promotions.quote(uow, request)
+    if found.for_items(priced.subtotal_minor - priced.item_discount_minor).free_over_reached:
+        priced = promotions.quote(uow, replace(request, shipping_fee_minor=0))
+    return priced
+
+
 @router.post("/pricing/quote", response_model=QuoteRead)
 def quote(body: QuoteRequest, context: RequestContext = READ) -> QuoteRead:
     """Price a cart against the active promotions: per-line amounts, every discount,
-    shipping, points, tax included, and why each promotion did or did not apply."""
+    shipping, points, tax included, and why each promotion did or did not apply.
+
+    Shipping: the `fee` given, or with `shipping.country` (and no fee) the fee of the
+    store's shipping table for that destination and `shipping.method`, free over the
+    rate's threshold as at checkout."""
     with context.uow() as uow:
-        priced = promotions.quote(uow, body.request(_first_order(uow, body)))
+        request = body.request(_first_order(uow, body))
+        if body.shipping.from_table:
+            priced = _priced_with_table_fee(uow, body, request)
+        else:
+            priced = promotions.quote(uow, request)
     return QuoteRead.of(priced)

@@ -96,7 +96,10 @@ class OrderCreate(BaseModel):
     shipping_method: str | None = Field(
         default=None,
         max_length=32,
-        description="Shipping method promotions see (default `standard`).",
+        description="A code of the store's shipping methods (`GET /v1/shipping-methods`); "
+        "empty: the first active one. The fee is the method's rate for the shipping "
+        "address. A store without shipping methods charges no fee (the method, default "
+        "`standard`, is what shipping promotions see).",
         examples=["standard"],
     )
     points_to_redeem: int = Field(
@@ -308,6 +311,26 @@ class PricingRead(BaseModel):
         description="Promotions applied at placement (id, name, kind, level, discount, coupon).",
     )
     coupons: list[dict[str, Any]] = Field(default_factory=list)
+    shipping_method: str | None = Field(
+        default=None, description="The shipping method the order was priced with."
+    )
+    shipping_rate: dict[str, Any] | None = Field(
+        default=None,
+        description="The rate of the store's shipping table that set `shipping`: its `id`, "
+        "destination (`country`, `region`), `fee`, `free_over` (when it has one) and "
+        "whether the items reached it (`free_over_reached`: the fee was waived). Absent "
+        "when the store has no shipping methods.",
+        examples=[
+            {
+                "id": 1,
+                "country": "CN",
+                "region": None,
+                "fee": "8.00",
+                "free_over": "99.00",
+                "free_over_reached": False,
+            }
+        ],
+    )
     offer: dict[str, Any] | None = Field(
         default=None,
         description="For a group-buy or presale order: the offer's `reference`, unit price "

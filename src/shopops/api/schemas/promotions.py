@@ -363,10 +363,31 @@ class QuoteLine(BaseModel):
 
 
 class QuoteShipping(BaseModel):
+    """Either a ``fee``, or a destination (``country``, ``region``) to take the fee from
+    the store's shipping table (``/v1/shipping-methods``) with its free-over threshold."""
+
     model_config = ConfigDict(extra="forbid")
 
-    method: str = Field(default="standard", max_length=40)
-    fee: str = Field(default="0", examples=["12.00"])
+    method: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Empty: `standard`, or with `country` the store's first active method.",
+    )
+    fee: str | None = Field(
+        default=None, examples=["12.00"], description="Empty: from the table, or 0."
+    )
+    country: str | None = Field(
+        default=None,
+        max_length=20,
+        description="With no `fee`: quote it from the store's shipping table for this "
+        "ISO 3166-1 country (and `region`). Ignored when the store has no methods.",
+        examples=["CN"],
+    )
+    region: str | None = Field(default=None, max_length=200, examples=["CN-SH"])
+
+    @property
+    def from_table(self) -> bool:
+        return self.fee is None and self.country is not None
 
 
 class QuotePoints(BaseModel):
@@ -418,8 +439,8 @@ class QuoteRequest(BaseModel):
             customer_id=self.customer_id,
             channel=self.channel,
             coupon_codes=tuple(self.coupon_codes),
-            shipping_method=self.shipping.method,
-            shipping_fee_minor=to_minor(self.shipping.fee, currency),
+            shipping_method=self.shipping.method or "standard",
+            shipping_fee_minor=to_minor(self.shipping.fee or "0", currency),
             points=points.points if points else 0,
             point_value_minor=to_minor(points.value, currency) if points else 1,
             points_per_value=points.per if points else 100,

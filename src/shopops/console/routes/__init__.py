@@ -14,6 +14,7 @@ from shopops.console.routes import (
     orders,
     promotions,
     session,
+    shipping,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -25,5 +26,6 @@ ROUTERS: list[APIRouter] = [
     customers.router,
     promotions.router,
     finance.router,
+    shipping.router,
     admin.router,
 ]

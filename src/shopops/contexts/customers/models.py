@@ -27,6 +27,7 @@ class Customer(IdMixin, TimestampMixin, Base):
             postgresql_using="gin",
             postgresql_ops={"tags": "jsonb_path_ops"},
         ),
+        Index("ix_customers_updated_at", "updated_at"),  # the analytics refresh's watermark
     )
 
     email_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -18,6 +18,7 @@ class Shipment(IdMixin, TimestampMixin, Base):
         UniqueConstraint("carrier", "tracking_number"),
         Index("ix_shipments_status_polled", "status", "last_polled_at"),
         Index("ix_shipments_warehouse", "warehouse_id", "id"),
+        Index("ix_shipments_updated_at", "updated_at"),  # the analytics refresh's watermark
     )
 
     order_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("orders.id"), index=True)

@@ -40,7 +40,9 @@ class PlaceOrder:
     tags: tuple[str, ...] = ()
     note: str | None = None
     coupon_codes: tuple[str, ...] = ()
-    shipping_method: str | None = None  # None: the promotions default ("standard")
+    # A code of the store's shipping methods (None: the first active one); with no
+    # methods set up, what shipping promotions see (None: "standard") at no fee.
+    shipping_method: str | None = None
     points_to_redeem: int = 0  # loyalty points to spend on the order (a customer's own)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopops.db.base import Base, IdMixin, TimestampMixin
@@ -21,6 +21,17 @@ class Order(IdMixin, TimestampMixin, Base):
         Index("ix_orders_placed_at", "placed_at"),
         Index("ix_orders_total", "total_minor"),
         Index("ix_orders_payment_due", "status", "payment_due_at"),
+        Index("ix_orders_updated_at", "updated_at"),  # the analytics refresh's watermark
+        # Partial: placement inserts NULLs and never touches them (the settlement reads them).
+        *(
+            Index(
+                f"ix_orders_{column}",
+                column,
+                postgresql_where=text(f"{column} IS NOT NULL"),
+                sqlite_where=text(f"{column} IS NOT NULL"),
+            )
+            for column in ("paid_at", "cancelled_at", "closed_at")
+        ),
     )
 
     number: Mapped[str] = mapped_column(String(32), unique=True)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from shopops.auth.permissions import Permission
-from shopops.contexts import inventory, loyalty, promotions
+from shopops.contexts import inventory, loyalty, promotions, shipping
 from shopops.contexts.orders import repository
 from shopops.contexts.orders.commands import OfferTerms, PlaceOrder
 from shopops.contexts.orders.errors import CHANNELS, OrderError
@@ -26,7 +26,7 @@ from shopops.contexts.orders.rules import (
     value_band,
 )
 from shopops.db.bulk import insert_rows, reserve_ids_for
-from shopops.kernel.errors import DomainError, FieldErrorCollector, PermissionDenied
+from shopops.kernel.errors import DomainError, FieldError, FieldErrorCollector, PermissionDenied
 from shopops.kernel.events import Actor
 from shopops.kernel.money import currency_exponent
 from shopops.kernel.pii import normalize_email
@@ -43,6 +43,10 @@ class PreparedOrder:
     customer_region: str | None
     priced: promotions.PricedCart | None = None  # set by ``_priced``
     offer: OfferTerms | None = None  # placed through an offer: its price, no promotions
+    # The method and rate from the store's table (None: the store has no shipping
+    # methods, or an offer order): the rate's fee until pricing applies its free-over
+    # threshold (``_free_over``).
+    shipping: shipping.Quote | None = None
 
     @property
     def subtotal_minor(self) -> int:
@@ -153,10 +157,62 @@ def _validate_shape(command: PlaceOrder, errors: FieldErrorCollector) -> dict[st
     return quantities
 
 
+@dataclass(frozen=True)
+class ShippingSetup:
+    """The store's shipping table and the loyalty tiers that ship free, read once for a
+    checkout batch. An empty table: no shipping fees (the store has set none up)."""
+
+    rates: shipping.RateTable
+    free_tiers: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls, uow: UnitOfWork, commands: Iterable[PlaceOrder]) -> ShippingSetup:
+        rates = shipping.rate_table(uow)
+        with_customers = rates.configured and any(c.customer_id is not None for c in commands)
+        tiers = repository.free_shipping_tiers(uow.session) if with_customers else frozenset()
+        return cls(rates, tiers)
+
+
+def _shipping_quote(
+    command: PlaceOrder,
+    setup: ShippingSetup | None,
+    currencies: set[str],
+    tier: str | None,
+    errors: FieldErrorCollector,
+) -> shipping.Quote | None:
+    """The order's shipping method and rate from the store's table (no fee when the
+    customer's tier ships free); None (no fee, the method as given or "standard") when
+    the store has set up no shipping methods."""
+    if setup is None or not setup.rates.configured:
+        return None
+    rates = setup.rates
+    address = command.shipping_address
+    country = shipping.normalize_country(address.country)
+    if country is None or country == shipping.ANYWHERE or len(currencies) != 1:
+        # The address or the lines are wrong already: check the method only.
+        method = shipping.select_method(rates, command.shipping_method)
+        if isinstance(method, FieldError):
+            errors.items.append(method)
+        return None
+    region = shipping.normalize_region(address.region)
+    (currency,) = currencies
+    found = shipping.resolve(rates, command.shipping_method, country, region, currency)
+    if isinstance(found, FieldError):
+        errors.items.append(found)
+        return None
+    if tier is not None and tier in setup.free_tiers:
+        return found.for_tier(tier)
+    return found
+
+
 def prepare(
-    uow: UnitOfWork, command: PlaceOrder, snapshots: Mapping[str, SkuSnapshot] | None = None
+    uow: UnitOfWork,
+    command: PlaceOrder,
+    snapshots: Mapping[str, SkuSnapshot] | None = None,
+    setup: ShippingSetup | None = None,
 ) -> PreparedOrder:
-    """Everything about an order that needs no lock: validation and price snapshot."""
+    """Everything about an order that needs no lock: validation, price snapshot and the
+    shipping rate (from ``setup``, the store's table; None: no shipping fee)."""
     errors = FieldErrorCollector()
     quantities = _validate_shape(command, errors)
     if snapshots is None:
@@ -179,15 +235,16 @@ def prepare(
             OrderError.MIXED_CURRENCIES,
             f"lines are priced in several currencies: {', '.join(sorted(currencies))}",
         )
-    region = None
+    region = tier = None
     if command.customer_id is not None:
-        exists, region = repository.customer_region(uow.session, command.customer_id)
+        exists, region, tier = repository.customer_region(uow.session, command.customer_id)
         if not exists:
             errors.add(
                 "customer_id",
                 OrderError.UNKNOWN_CUSTOMER,
                 f"customer {command.customer_id} does not exist",
             )
+    quote = _shipping_quote(command, setup, currencies, tier, errors)
     errors.raise_if_any()
     return PreparedOrder(
         command=command,
@@ -196,6 +253,7 @@ def prepare(
         quantities=quantities,
         snapshots={sku: snapshots[sku] for sku in quantities},
         customer_region=region or command.shipping_address.region,
+        shipping=quote,
     )
 
 
@@ -215,16 +273,47 @@ def _customers_with_live_orders(uow: UnitOfWork, customer_ids: Iterable[int]) ->
     return {customer_id for customer_id in found if customer_id is not None}
 
 
+def _shipping_method(prepared: PreparedOrder) -> str:
+    quote = prepared.shipping
+    return quote.method if quote is not None else prepared.command.shipping_method or "standard"
+
+
 def _pricing_request(prepared: PreparedOrder, first_order: bool) -> promotions.PricingRequest:
     command = prepared.command
+    quote = prepared.shipping
     return promotions.PricingRequest(
         lines=tuple(promotions.PricingLine(sku, q) for sku, q in prepared.quantities.items()),
         customer_id=command.customer_id,
         channel=command.channel,
         coupon_codes=command.coupon_codes,
-        shipping_method=command.shipping_method or "standard",
+        shipping_method=_shipping_method(prepared),
+        shipping_fee_minor=quote.fee_minor if quote is not None else 0,
         first_order=first_order,
         currency=prepared.currency,
+    )
+
+
+def _free_over(
+    prepared: PreparedOrder, request: promotions.PricingRequest, priced: promotions.PricedCart
+) -> tuple[PreparedOrder, promotions.PricingRequest, int] | None:
+    """The rate's free-over threshold applied to the first pricing (done with the fee).
+
+    The threshold is compared with the items after item-level promotions (special
+    prices, line discounts, gifts): ``subtotal - item discounts``. When they reach it
+    the order is priced again without a fee (so no shipping promotion is spent on a
+    waived fee): returns the order and request for that and what the waiver takes off
+    the first total; None when the fee stands.
+    """
+    quote = prepared.shipping
+    if quote is None:
+        return None
+    final = quote.for_items(priced.subtotal_minor - priced.item_discount_minor)
+    if not final.free_over_reached:
+        return None
+    return (
+        dataclasses.replace(prepared, shipping=final),
+        dataclasses.replace(request, shipping_fee_minor=final.fee_minor),
+        priced.shipping_minor - priced.shipping_discount_minor,
     )
 
 
@@ -233,11 +322,13 @@ def _with_points(
     prepared: PreparedOrder,
     request: promotions.PricingRequest,
     priced: promotions.PricedCart,
+    waived: int = 0,
 ) -> promotions.PricingRequest | None:
     """The pricing request again, now spending the customer's points; None when the order
     asks for none or the program's cap leaves none. Asking for more points than the
     balance is ``loyalty.insufficient_points``. Points pay part of what is left after every
-    promotion, so the second pricing applies the same promotions."""
+    promotion (and a shipping fee ``waived`` by its free-over threshold), so the second
+    pricing applies the same promotions."""
     command = prepared.command
     if not command.points_to_redeem or command.customer_id is None:
         return None
@@ -245,7 +336,7 @@ def _with_points(
         uow,
         command.customer_id,
         command.points_to_redeem,
-        priced.total_minor,
+        priced.total_minor - waived,
         currency=prepared.currency,
     )
     if not planned.points:
@@ -295,7 +386,23 @@ def _reserve_command(uow: UnitOfWork, prepared: PreparedOrder) -> inventory.Rese
 
 def _pricing(prepared: PreparedOrder) -> dict[str, Any]:
     if prepared.priced is not None:
-        return prepared.priced.as_dict()
+        priced = prepared.priced.as_dict()
+        priced["shipping_method"] = _shipping_method(prepared)
+        quote = prepared.shipping
+        if quote is not None:
+            rate = quote.rate
+            priced["shipping_rate"] = {
+                "id": rate.id,
+                "country": rate.country,
+                "region": rate.region,
+                "fee_minor": rate.fee_minor,
+                "free_over_reached": quote.free_over_reached,
+            }
+            if quote.free_for_tier is not None:
+                priced["shipping_rate"]["free_for_tier"] = quote.free_for_tier
+            if rate.free_over_minor is not None:
+                priced["shipping_rate"]["free_over_minor"] = rate.free_over_minor
+        return priced
     pricing: dict[str, Any] = {
         "currency": prepared.currency,
         "lines": [
@@ -593,7 +700,9 @@ def place_order(uow: UnitOfWork, command: PlaceOrder, *, offer: OfferTerms | Non
     """Place one order; with ``offer`` (from the context owning a group buy or presale)
     at the offer's price instead of through promotions."""
     uow.require(Permission.ORDERS_WRITE)
-    prepared = prepare(uow, command)
+    # An offer's price includes shipping: its orders are not quoted from the rate table.
+    setup = None if offer is not None else ShippingSetup.load(uow, [command])
+    prepared = prepare(uow, command, setup=setup)
     if offer is not None:
         _check_offer(prepared, offer)
         prepared = dataclasses.replace(prepared, offer=offer)
@@ -617,9 +726,15 @@ def _price_one(uow: UnitOfWork, prepared: PreparedOrder) -> PreparedOrder:
     first_order = customer_id is not None and not _customers_with_live_orders(uow, [customer_id])
     request = _pricing_request(prepared, first_order)
     priced = promotions.price_order(uow, request)
-    with_points = _with_points(uow, prepared, request, priced)
+    waiver = _free_over(prepared, request, priced)
+    waived = 0
+    if waiver is not None:
+        prepared, request, waived = waiver
+    with_points = _with_points(uow, prepared, request, priced, waived)
     if with_points is not None:
         priced = promotions.price_order(uow, with_points)
+    elif waiver is not None:
+        priced = promotions.price_order(uow, request)
     gifts = _gift_skus([priced])
     return _priced(prepared, priced, repository.snapshot_skus(uow.session, gifts) if gifts else {})
 
@@ -645,6 +760,7 @@ def place_orders(
     """
     skus = {line.sku for request in requests for line in request.command.lines}
     snapshots = repository.snapshot_skus(uow.session, skus)
+    setup = ShippingSetup.load(uow, [request.command for request in requests])  # once
     outcomes: list[PreparedOrder | DomainError] = []
     for request in requests:
         try:
@@ -652,7 +768,7 @@ def place_orders(
                 raise PermissionDenied(
                     "auth.permission_denied", "placing orders needs the 'orders.write' permission"
                 )
-            outcomes.append(prepare(uow, request.command, snapshots))
+            outcomes.append(prepare(uow, request.command, snapshots, setup))
         except DomainError as error:
             outcomes.append(error)
     ready = _price_batch(uow, outcomes, snapshots)
@@ -727,17 +843,25 @@ def _price_batch(
             seen.add(customer_id)  # a second order in the same batch is not a first one
         requests.append(_pricing_request(prepared, first_order))
     priced = promotions.price_orders(uow, requests)
-    again: list[tuple[int, promotions.PricingRequest]] = []  # those that spend points
-    for k, ((_, prepared), cart) in enumerate(zip(ready, priced, strict=True)):
+    # Priced again: those that spend points, and those whose fee the threshold waives.
+    again: list[tuple[int, promotions.PricingRequest]] = []
+    for k, ((index, prepared), cart) in enumerate(zip(ready, priced, strict=True)):
         if isinstance(cart, DomainError):
             continue
+        request, waived = requests[k], 0
+        waiver = _free_over(prepared, request, cart)
+        if waiver is not None:
+            prepared, request, waived = waiver
+            ready[k] = (index, prepared)
         try:
-            with_points = _with_points(uow, prepared, requests[k], cart)
+            with_points = _with_points(uow, prepared, request, cart, waived)
         except DomainError as error:
             priced[k] = error
             continue
         if with_points is not None:
             again.append((k, with_points))
+        elif waiver is not None:
+            again.append((k, request))
     if again:
         repriced = promotions.price_orders(uow, [request for _, request in again])
         for (k, _), cart in zip(again, repriced, strict=True):

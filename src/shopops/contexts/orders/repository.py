@@ -27,8 +27,13 @@ _products = table(
     "products", column("id", Integer), column("name", String), column("status", String)
 )
 _customers = table(
-    "customers", column("id", Integer), column("region", String), column("erased_at")
+    "customers",
+    column("id", Integer),
+    column("region", String),
+    column("tier", String),
+    column("erased_at"),
 )
+_loyalty_tiers = table("loyalty_tiers", column("code", String), column("free_shipping", Boolean))
 
 
 @dataclass(frozen=True)
@@ -68,14 +73,24 @@ def snapshot_skus(session: Session, skus: Iterable[str]) -> dict[str, SkuSnapsho
     }
 
 
-def customer_region(session: Session, customer_id: int) -> tuple[bool, str | None]:
-    """(exists and not erased, region)."""
+def customer_region(session: Session, customer_id: int) -> tuple[bool, str | None, str | None]:
+    """(exists and not erased, region, loyalty tier)."""
     row = session.execute(
-        select(_customers.c.region, _customers.c.erased_at).where(_customers.c.id == customer_id)
+        select(_customers.c.region, _customers.c.erased_at, _customers.c.tier).where(
+            _customers.c.id == customer_id
+        )
     ).first()
     if row is None or row[1] is not None:
-        return False, None
-    return True, row[0]
+        return False, None, None
+    return True, row[0], row[2]
+
+
+def free_shipping_tiers(session: Session) -> frozenset[str]:
+    """The loyalty tiers whose members ship free."""
+    rows = session.scalars(
+        select(_loyalty_tiers.c.code).where(_loyalty_tiers.c.free_shipping.is_(True))
+    )
+    return frozenset(rows)
 
 
 def get(session: Session, order_id: int, *, for_update: bool = False) -> Order | None:

@@ -62,6 +62,7 @@ class Payment(IdMixin, TimestampMixin, Base):
         ),
         UniqueConstraint("gateway", "gateway_reference"),
         Index("ix_payments_captured_at", "captured_at"),
+        Index("ix_payments_updated_at", "updated_at"),  # the analytics refresh's watermark
     )
 
     order_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("orders.id"), index=True)
@@ -105,6 +106,7 @@ class Refund(IdMixin, TimestampMixin, Base):
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         Index("ix_refunds_status_requested", "status", "requested_at"),
         Index("ix_refunds_completed_at", "completed_at"),
+        Index("ix_refunds_updated_at", "updated_at"),  # the analytics refresh's watermark
     )
 
     payment_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("payments.id"), index=True)

@@ -37,7 +37,10 @@ class Disposition(StrEnum):
 
 class ReturnRequest(IdMixin, TimestampMixin, Base):
     __tablename__ = "return_requests"
-    __table_args__ = (Index("ix_return_requests_status_requested", "status", "requested_at"),)
+    __table_args__ = (
+        Index("ix_return_requests_status_requested", "status", "requested_at"),
+        Index("ix_return_requests_updated_at", "updated_at"),  # the analytics refresh's watermark
+    )
 
     order_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("orders.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=ReturnStatus.REQUESTED)

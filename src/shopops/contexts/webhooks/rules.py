@@ -15,7 +15,11 @@ from urllib.parse import urlsplit
 from shopops.contexts.webhooks.errors import WebhookError
 from shopops.kernel.errors import FieldErrorCollector
 
-# The event types a subscription may ask for: the outbox ``event_type`` of each.
+# The event types a subscription may ask for: the outbox ``event_type`` of each. Their
+# payloads carry ids, numbers, amounts and statuses, never personal data (names,
+# e-mail addresses, phone numbers, street addresses): an event whose payload held any
+# would have to stay off this list. New types go at the end (clients may rely on the
+# order of ``GET /webhooks/event-types``).
 EVENT_TYPES: tuple[str, ...] = (
     "order.placed",
     "order.paid",
@@ -28,6 +32,22 @@ EVENT_TYPES: tuple[str, ...] = (
     "return.updated",
     "stock.low",
     "stock.out",
+    "order.deposit_paid",
+    "order.deposit_forfeited",
+    "group_buy.joined",
+    "group_buy.succeeded",
+    "group_buy.failed",
+    "payment.captured",
+    "payment.failed",
+    "refund.failed",
+    "shipment.created",
+    "shipment.delivered",
+    "shipment.exception",
+    "points.earned",
+    "points.redeemed",
+    "points.expired",
+    "points.reversed",
+    "tier.changed",
 )
 # A subscription to "*" receives every type in EVENT_TYPES (including ones added later).
 ALL_EVENT_TYPES = "*"

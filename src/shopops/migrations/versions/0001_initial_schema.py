@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 23:43:24.733685
+Create Date: 2026-11-22 03:34:50.612117
 """
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_customers_registered_at'), ['registered_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_source_channel'), ['source_channel'], unique=False)
         batch_op.create_index('ix_customers_tags', ['tags'], unique=False, postgresql_using='gin', postgresql_ops={'tags': 'jsonb_path_ops'})
+        batch_op.create_index('ix_customers_updated_at', ['updated_at'], unique=False)
 
     op.create_table('idempotency_records',
     sa.Column('principal', sa.String(length=120), nullable=False),
@@ -274,6 +275,17 @@ def upgrade() -> None:
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('owner', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduled_jobs'))
+    )
+    op.create_table('shipping_methods',
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('sort_order', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shipping_methods')),
+    sa.UniqueConstraint('code', name=op.f('uq_shipping_methods_code'))
     )
     op.create_table('tracked_events',
     sa.Column('message_id', sa.String(length=100), nullable=False),
@@ -513,14 +525,18 @@ def upgrade() -> None:
     sa.UniqueConstraint('number', name=op.f('uq_orders_number'))
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index('ix_orders_cancelled_at', ['cancelled_at'], unique=False, postgresql_where=sa.text('cancelled_at IS NOT NULL'), sqlite_where=sa.text('cancelled_at IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_orders_channel'), ['channel'], unique=False)
+        batch_op.create_index('ix_orders_closed_at', ['closed_at'], unique=False, postgresql_where=sa.text('closed_at IS NOT NULL'), sqlite_where=sa.text('closed_at IS NOT NULL'))
         batch_op.create_index('ix_orders_customer_placed', ['customer_id', 'placed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_guest_email_hash'), ['guest_email_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_offer_reference'), ['offer_reference'], unique=False)
+        batch_op.create_index('ix_orders_paid_at', ['paid_at'], unique=False, postgresql_where=sa.text('paid_at IS NOT NULL'), sqlite_where=sa.text('paid_at IS NOT NULL'))
         batch_op.create_index('ix_orders_payment_due', ['status', 'payment_due_at'], unique=False)
         batch_op.create_index('ix_orders_placed_at', ['placed_at'], unique=False)
         batch_op.create_index('ix_orders_status_placed', ['status', 'placed_at'], unique=False)
         batch_op.create_index('ix_orders_total', ['total_minor'], unique=False)
+        batch_op.create_index('ix_orders_updated_at', ['updated_at'], unique=False)
 
     op.create_table('outbox_deliveries',
     sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -573,6 +589,26 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_promotion_customer_usage_customer_id_customers')),
     sa.PrimaryKeyConstraint('subject', 'subject_id', 'customer_id', name=op.f('pk_promotion_customer_usage'))
     )
+    op.create_table('shipping_rates',
+    sa.Column('method_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('region', sa.String(length=100), server_default='', nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('fee_minor', sa.BigInteger(), nullable=False),
+    sa.Column('free_over_minor', sa.BigInteger(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shopops.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("country <> '*' OR region = ''", name=op.f('ck_shipping_rates_region_needs_country')),
+    sa.CheckConstraint('fee_minor >= 0', name=op.f('ck_shipping_rates_fee_not_negative')),
+    sa.CheckConstraint('free_over_minor IS NULL OR free_over_minor > 0', name=op.f('ck_shipping_rates_free_over_positive')),
+    sa.ForeignKeyConstraint(['method_id'], ['shipping_methods.id'], name=op.f('fk_shipping_rates_method_id_shipping_methods'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shipping_rates')),
+    sa.UniqueConstraint('method_id', 'country', 'region', 'currency', name=op.f('uq_shipping_rates_method_id_country_region_currency'))
+    )
+    with op.batch_alter_table('shipping_rates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shipping_rates_method_id'), ['method_id'], unique=False)
+
     op.create_table('stock_transfers',
     sa.Column('from_warehouse_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('to_warehouse_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -744,6 +780,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_payments_captured_at', ['captured_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_status'), ['status'], unique=False)
+        batch_op.create_index('ix_payments_updated_at', ['updated_at'], unique=False)
 
     op.create_table('shipments',
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -769,6 +806,7 @@ def upgrade() -> None:
     with op.batch_alter_table('shipments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shipments_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_shipments_status_polled', ['status', 'last_polled_at'], unique=False)
+        batch_op.create_index('ix_shipments_updated_at', ['updated_at'], unique=False)
         batch_op.create_index('ix_shipments_warehouse', ['warehouse_id', 'id'], unique=False)
 
     op.create_table('variants',
@@ -986,6 +1024,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_refunds_payment_id'), ['payment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_refunds_return_id'), ['return_id'], unique=False)
         batch_op.create_index('ix_refunds_status_requested', ['status', 'requested_at'], unique=False)
+        batch_op.create_index('ix_refunds_updated_at', ['updated_at'], unique=False)
 
     op.create_table('reservations',
     sa.Column('reference', sa.String(length=100), nullable=False),
@@ -1109,6 +1148,7 @@ def upgrade() -> None:
     with op.batch_alter_table('return_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_return_requests_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_return_requests_status_requested', ['status', 'requested_at'], unique=False)
+        batch_op.create_index('ix_return_requests_updated_at', ['updated_at'], unique=False)
 
     op.create_table('shipment_lines',
     sa.Column('shipment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -1189,6 +1229,7 @@ def downgrade() -> None:
 
     op.drop_table('shipment_lines')
     with op.batch_alter_table('return_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_return_requests_updated_at')
         batch_op.drop_index('ix_return_requests_status_requested')
         batch_op.drop_index(batch_op.f('ix_return_requests_order_id'))
 
@@ -1218,6 +1259,7 @@ def downgrade() -> None:
 
     op.drop_table('reservations')
     with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.drop_index('ix_refunds_updated_at')
         batch_op.drop_index('ix_refunds_status_requested')
         batch_op.drop_index(batch_op.f('ix_refunds_return_id'))
         batch_op.drop_index(batch_op.f('ix_refunds_payment_id'))
@@ -1263,11 +1305,13 @@ def downgrade() -> None:
     op.drop_table('variants')
     with op.batch_alter_table('shipments', schema=None) as batch_op:
         batch_op.drop_index('ix_shipments_warehouse')
+        batch_op.drop_index('ix_shipments_updated_at')
         batch_op.drop_index('ix_shipments_status_polled')
         batch_op.drop_index(batch_op.f('ix_shipments_order_id'))
 
     op.drop_table('shipments')
     with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index('ix_payments_updated_at')
         batch_op.drop_index(batch_op.f('ix_payments_status'))
         batch_op.drop_index(batch_op.f('ix_payments_order_id'))
         batch_op.drop_index('ix_payments_captured_at')
@@ -1306,6 +1350,10 @@ def downgrade() -> None:
 
     op.drop_table('tracked_event_products')
     op.drop_table('stock_transfers')
+    with op.batch_alter_table('shipping_rates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shipping_rates_method_id'))
+
+    op.drop_table('shipping_rates')
     op.drop_table('promotion_customer_usage')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_products_status'))
@@ -1319,14 +1367,18 @@ def downgrade() -> None:
 
     op.drop_table('outbox_deliveries')
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_updated_at')
         batch_op.drop_index('ix_orders_total')
         batch_op.drop_index('ix_orders_status_placed')
         batch_op.drop_index('ix_orders_placed_at')
         batch_op.drop_index('ix_orders_payment_due')
+        batch_op.drop_index('ix_orders_paid_at', postgresql_where=sa.text('paid_at IS NOT NULL'), sqlite_where=sa.text('paid_at IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_orders_offer_reference'))
         batch_op.drop_index(batch_op.f('ix_orders_guest_email_hash'))
         batch_op.drop_index('ix_orders_customer_placed')
+        batch_op.drop_index('ix_orders_closed_at', postgresql_where=sa.text('closed_at IS NOT NULL'), sqlite_where=sa.text('closed_at IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_orders_channel'))
+        batch_op.drop_index('ix_orders_cancelled_at', postgresql_where=sa.text('cancelled_at IS NOT NULL'), sqlite_where=sa.text('cancelled_at IS NOT NULL'))
 
     op.drop_table('orders')
     with op.batch_alter_table('loyalty_accounts', schema=None) as batch_op:
@@ -1366,6 +1418,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_tracked_events_occurred')
 
     op.drop_table('tracked_events')
+    op.drop_table('shipping_methods')
     op.drop_table('scheduled_jobs')
     with op.batch_alter_table('promotions', schema=None) as batch_op:
         batch_op.drop_index('ix_promotions_status_ends')
@@ -1392,6 +1445,7 @@ def downgrade() -> None:
     op.drop_table('login_attempts')
     op.drop_table('idempotency_records')
     with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_index('ix_customers_updated_at')
         batch_op.drop_index('ix_customers_tags', postgresql_using='gin', postgresql_ops={'tags': 'jsonb_path_ops'})
         batch_op.drop_index(batch_op.f('ix_customers_source_channel'))
         batch_op.drop_index(batch_op.f('ix_customers_registered_at'))
