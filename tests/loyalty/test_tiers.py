@@ -38,14 +38,19 @@ def test_tiers_follow_the_rolling_twelve_month_spend(shop: Shop) -> None:
     assert (account.tier, account.tier_since, account.spend_12m_minor) == (LADDER[2], NOW, 60_000)
 
     shop.clock.advance(timedelta(days=180))
-    shop.buy(steady, ("TEE", 20))  # 400.00 more: 520.00 in the window
+    # 400.00 more, less the silver member's 2 % (8.00): 512.00 in the window
+    order = shop.buy(steady, ("TEE", 20))
+    assert (order.discount_minor, order.pricing["applied"][0]["name"]) == (
+        800,
+        "Silver member 2% off",
+    )
     assert recalculate() == loyalty.TierRecalculation(2, 1, 0)
     assert tier_of(shop, steady) == "gold"
 
     shop.clock.set(NOW.replace(year=2027) + timedelta(days=1))  # the first orders leave the window
     assert recalculate() == loyalty.TierRecalculation(2, 0, 2)
     assert (tier_of(shop, big), tier_of(shop, steady)) == ("bronze", "silver")
-    assert shop.account(steady).spend_12m_minor == 40_000
+    assert shop.account(steady).spend_12m_minor == 39_200
 
     changes = [
         (e["customer_id"], e["from_tier"], e["to_tier"], e["direction"], e["spend_minor"])
@@ -54,9 +59,9 @@ def test_tiers_follow_the_rolling_twelve_month_spend(shop: Shop) -> None:
     assert changes == [
         (big, None, "gold", "upgrade", 60_000),
         (steady, None, "silver", "upgrade", 12_000),
-        (steady, "silver", "gold", "upgrade", 52_000),
+        (steady, "silver", "gold", "upgrade", 51_200),
         (big, "gold", "bronze", "downgrade", 0),
-        (steady, "gold", "silver", "downgrade", 40_000),
+        (steady, "gold", "silver", "downgrade", 39_200),
     ]
     assert shop.run(lambda uow: loyalty.recalculate_tiers(uow)) == loyalty.TierRecalculation(
         2, 0, 0

@@ -127,7 +127,7 @@ def test_the_report_needs_payments_read(world: Any) -> None:
 def test_a_range_of_days_is_each_day_s_report(world: Any) -> None:
     """The console reads a week at once: the same reports as asking day by day, and an
     order touched on two days (A: paid on the 10th, refunded on the 11th) on both."""
-    shop, clock, ids = world
+    shop, _, ids = world
     with shop.container.session_factory() as session, session.begin():
         session.execute(  # a mismatch on A, so both days must list it
             update(orders.Order)
@@ -141,5 +141,6 @@ def test_a_range_of_days_is_each_day_s_report(world: Any) -> None:
     assert together == one_by_one
     assert [r.day for r in together] == [first + timedelta(days=n) for n in range(4)]
     listed = [{m.order_id for m in r.mismatches} for r in together]
-    assert listed[1] >= {ids["A"]} and listed[2] >= {ids["A"]}
+    assert ids["A"] in listed[1]
+    assert ids["A"] in listed[2]
     assert together[0].totals == [orders.CurrencyTotals("USD", 1250, 0, 66, 1184, 1, 0)]

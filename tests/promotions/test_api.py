@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shopops.auth.permissions import Role
-from tests.promotions.conftest import Shop
+from shopops.contexts import loyalty
+from tests.promotions.conftest import SYSTEM, Shop
 
 TIERS: dict[str, Any] = {
     "name": "Spend more, save more",
@@ -250,3 +251,42 @@ def test_writing_needs_promotions_write(analyst: TestClient, shop: Shop) -> None
     response = analyst.post("/v1/promotions", json=TIERS)
     assert (response.status_code, response.json()["code"]) == (403, "auth.permission_denied")
     assert shop.counts() == before
+
+
+def test_a_customers_quote_shows_their_tier_discount(
+    marketing: TestClient, analyst: TestClient, shop: Shop
+) -> None:
+    with shop.container.uow(SYSTEM) as uow:
+        loyalty.replace_tiers(
+            uow,
+            loyalty.ReplaceTiers((loyalty.TierSpec("gold", "Gold", 0, discount_percent=3),)),
+        )
+        uow.commit()
+    ten = _created(marketing, {"name": "Ten", "kind": "percentage", "params": {"percent": 10}})
+    cart = {"currency": "CNY", "lines": [{"sku": "TEE", "quantity": 2}], "first_order": False}
+    member = analyst.post(
+        "/v1/pricing/quote", json={**cart, "customer_id": shop.ids["customer:gold"]}
+    ).json()
+    # 10 % of 200.00, then the gold tier's 3 % of the 180.00 left
+    assert (member["discount"], member["total"]) == ("25.40", "174.60")
+    assert [
+        (a["promotion_id"], a["name"], a["kind"], a["discount"]) for a in member["applied"]
+    ] == [
+        (ten, "Ten", "percentage", "20.00"),
+        (-1, "Gold member 3% off", "member_discount", "5.40"),
+    ]
+    assert [(c["promotion_id"], c["reason"], c["discount"]) for c in member["explanation"]] == [
+        (-1, "applied", "5.40"),
+        (ten, "applied", "20.00"),
+    ]
+    assert member["lines"][0]["discounts"][-1] == {
+        "promotion_id": -1,
+        "amount": "5.40",
+        "level": "order",
+    }
+    for other in ({**cart, "customer_id": shop.ids["customer:plain"]}, cart):
+        body = analyst.post("/v1/pricing/quote", json=other).json()
+        assert (body["total"], [c["promotion_id"] for c in body["explanation"]]) == (
+            "180.00",
+            [ten],
+        )

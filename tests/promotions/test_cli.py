@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from shopops.contexts import loyalty
 from shopops.kernel.errors import DomainError
-from tests.promotions.conftest import Shop
+from tests.promotions.conftest import SYSTEM, Shop
 
 
 def ok(cli: Any, shop: Shop, *args: str) -> str:
@@ -91,3 +92,26 @@ def test_coupons_generate_create_and_list(cli: Any, shop: Shop, tmp_path: Path) 
     listed = json.loads(ok(cli, shop, "coupons", "list", "--promotion", "1", "--format", "json"))
     assert len(listed) == 9
     assert failure(cli, shop, "coupons", "create", "1", "WELCOME").code == "coupons.code_taken"
+
+
+def test_quote_gives_a_customer_their_tier_discount(cli: Any, shop: Shop, tmp_path: Path) -> None:
+    with shop.container.uow(SYSTEM) as uow:
+        loyalty.replace_tiers(
+            uow,
+            loyalty.ReplaceTiers((loyalty.TierSpec("gold", "Gold", 0, discount_percent=3),)),
+        )
+        uow.commit()
+    cart = {
+        "currency": "CNY",
+        "lines": [{"sku": "TEE", "quantity": 2}],
+        "customer_id": shop.ids["customer:gold"],
+    }
+    path = _file(tmp_path, "c.json", cart)
+    quoted = json.loads(ok(cli, shop, "promotions", "quote", path, "--format", "json"))
+    assert [(a["promotion_id"], a["name"], a["discount_minor"]) for a in quoted["applied"]] == [
+        (-1, "Gold member 3% off", 600)
+    ]
+    assert quoted["total_minor"] == 19400
+    table = ok(cli, shop, "promotions", "quote", path)
+    assert "Gold member 3% off" in table
+    assert "total 194.00 CNY" in table

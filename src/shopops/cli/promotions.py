@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import typer
 
 from shopops.cli.context import OutputFormat, console, emit_rows, state
-from shopops.contexts import promotions
+from shopops.contexts import orders, promotions
 from shopops.kernel.errors import FieldErrorCollector, ValidationFailed
 from shopops.kernel.events import jsonable
 from shopops.kernel.money import to_major, to_minor
@@ -237,9 +238,12 @@ def quote(
     file: str = typer.Argument(..., help="Cart JSON (the API's quote body), or -."),
     fmt: OutputFormat = FORMAT,
 ) -> None:
-    """Price a cart against the active promotions and explain every one of them."""
+    """Price a cart against the active promotions and explain every one of them
+    (a customer's cart with the discount of their loyalty tier, as at checkout)."""
     request = _cart(_read_json(file))
     with state.uow() as uow:
+        if request.customer_id is not None:
+            request = replace(request, member_discounts=orders.member_discounts(uow))
         priced = promotions.quote(uow, request)
     if fmt == OutputFormat.JSON:
         _print_json(priced.as_dict(explanation=True))

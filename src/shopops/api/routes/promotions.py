@@ -240,9 +240,13 @@ def quote(body: QuoteRequest, context: RequestContext = READ) -> QuoteRead:
 
     Shipping: the `fee` given, or with `shipping.country` (and no fee) the fee of the
     store's shipping table for that destination and `shipping.method`, free over the
-    rate's threshold as at checkout."""
+    rate's threshold as at checkout. A customer's cart gets the discount of their loyalty
+    tier as at checkout (the `member_discount` promotion, id -1, in `applied` and the
+    explanation)."""
     with context.uow() as uow:
         request = body.request(_first_order(uow, body))
+        if request.customer_id is not None:
+            request = replace(request, member_discounts=orders.member_discounts(uow))
         if body.shipping.from_table:
             priced = _priced_with_table_fee(uow, body, request)
         else:

@@ -50,6 +50,7 @@ KIND_LABELS: dict[str, str] = {
     "gift": N_("Gift with purchase"),
     "free_shipping": N_("Free shipping"),
     "flash_price": N_("Flash sale price"),
+    promotions.MEMBER_DISCOUNT_KIND: N_("Member tier discount"),  # a loyalty tier's, in quotes
 }
 STATUS_LABELS: dict[str, str] = {
     "draft": N_("Draft"),
@@ -737,6 +738,7 @@ def simulate(
                 shipping_fee_minor=fee,
                 first_order=first_order(uow, customer_id, form.first_order),
                 currency=form.currency or None,
+                member_discounts=orders.member_discounts(uow) if customer_id else (),
             )
             return promotions.quote(uow, request)
     except DomainError as refused:

@@ -48,6 +48,7 @@ from shopops.contexts.loyalty.program import (
     list_campaigns,
     list_tiers,
     replace_tiers,
+    tier_specs,
     update_program,
 )
 from shopops.contexts.loyalty.repository import ledger_totals
@@ -124,5 +125,6 @@ __all__ = [
     "reverse_for_cancellation",
     "reverse_for_refund",
     "tier_benefits",
+    "tier_specs",
     "update_program",
 ]

@@ -114,7 +114,8 @@ def update_program(uow: UnitOfWork, command: UpdateProgram) -> ProgramView:
 
 
 def tier_specs(uow: UnitOfWork) -> list[rules.TierSpec]:
-    """The ladder, lowest first, as the pure rules see it."""
+    """The ladder, lowest first, as the pure rules see it (one query). No permission:
+    checkout and the pricing simulator read the tiers' benefits from it."""
     return [
         rules.TierSpec(
             t.code,

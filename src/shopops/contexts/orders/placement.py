@@ -47,6 +47,8 @@ class PreparedOrder:
     # methods, or an offer order): the rate's fee until pricing applies its free-over
     # threshold (``_free_over``).
     shipping: shipping.Quote | None = None
+    # The discount of the customer's loyalty tier (None: a guest, or a tier without one).
+    member_discount: promotions.MemberDiscount | None = None
 
     @property
     def subtotal_minor(self) -> int:
@@ -157,25 +159,46 @@ def _validate_shape(command: PlaceOrder, errors: FieldErrorCollector) -> dict[st
     return quantities
 
 
+def _tier_discounts(
+    ladder: Iterable[loyalty.TierSpec],
+) -> dict[str, promotions.MemberDiscount]:
+    """The tiers with a discount, by code, as pricing takes them."""
+    return {
+        tier.code: promotions.MemberDiscount(tier.code, tier.name, tier.discount_percent * 100)
+        for tier in ladder
+        if tier.discount_percent > 0
+    }
+
+
+def member_discounts(uow: UnitOfWork) -> tuple[promotions.MemberDiscount, ...]:
+    """The loyalty tiers' discounts, for ``PricingRequest.member_discounts``: a quote of a
+    customer's cart gets the discount checkout gives them. One query; no permission."""
+    return tuple(_tier_discounts(loyalty.tier_specs(uow)).values())
+
+
 @dataclass(frozen=True)
-class ShippingSetup:
-    """The store's shipping table and the loyalty tiers that ship free, read once for a
-    checkout batch. An empty table: no shipping fees (the store has set none up)."""
+class CheckoutSetup:
+    """What a checkout batch reads once: the store's shipping table and, when the batch
+    has customers, the loyalty ladder's benefits (tiers that ship free, tiers' discounts).
+    An empty table: no shipping fees (the store has set none up)."""
 
     rates: shipping.RateTable
     free_tiers: frozenset[str] = frozenset()
+    member_discounts: Mapping[str, promotions.MemberDiscount] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, uow: UnitOfWork, commands: Iterable[PlaceOrder]) -> ShippingSetup:
+    def load(cls, uow: UnitOfWork, commands: Iterable[PlaceOrder]) -> CheckoutSetup:
         rates = shipping.rate_table(uow)
-        with_customers = rates.configured and any(c.customer_id is not None for c in commands)
-        tiers = repository.free_shipping_tiers(uow.session) if with_customers else frozenset()
-        return cls(rates, tiers)
+        if not any(c.customer_id is not None for c in commands):
+            return cls(rates)
+        ladder = loyalty.tier_specs(uow)  # one query for every customer of the batch
+        free = frozenset(tier.code for tier in ladder if tier.free_shipping)
+        return cls(rates, free, _tier_discounts(ladder))
 
 
 def _shipping_quote(
     command: PlaceOrder,
-    setup: ShippingSetup | None,
+    setup: CheckoutSetup | None,
     currencies: set[str],
     tier: str | None,
     errors: FieldErrorCollector,
@@ -209,10 +232,11 @@ def prepare(
     uow: UnitOfWork,
     command: PlaceOrder,
     snapshots: Mapping[str, SkuSnapshot] | None = None,
-    setup: ShippingSetup | None = None,
+    setup: CheckoutSetup | None = None,
 ) -> PreparedOrder:
-    """Everything about an order that needs no lock: validation, price snapshot and the
-    shipping rate (from ``setup``, the store's table; None: no shipping fee)."""
+    """Everything about an order that needs no lock: validation, price snapshot, the
+    shipping rate (from ``setup``, the store's table; None: no shipping fee) and the
+    discount of the customer's loyalty tier (from ``setup`` too)."""
     errors = FieldErrorCollector()
     quantities = _validate_shape(command, errors)
     if snapshots is None:
@@ -246,6 +270,7 @@ def prepare(
             )
     quote = _shipping_quote(command, setup, currencies, tier, errors)
     errors.raise_if_any()
+    member = setup.member_discounts.get(tier) if setup is not None and tier else None
     return PreparedOrder(
         command=command,
         number=new_order_number(uow.now()),
@@ -254,6 +279,7 @@ def prepare(
         snapshots={sku: snapshots[sku] for sku in quantities},
         customer_region=region or command.shipping_address.region,
         shipping=quote,
+        member_discount=member,
     )
 
 
@@ -290,6 +316,7 @@ def _pricing_request(prepared: PreparedOrder, first_order: bool) -> promotions.P
         shipping_fee_minor=quote.fee_minor if quote is not None else 0,
         first_order=first_order,
         currency=prepared.currency,
+        member_discounts=() if prepared.member_discount is None else (prepared.member_discount,),
     )
 
 
@@ -701,7 +728,7 @@ def place_order(uow: UnitOfWork, command: PlaceOrder, *, offer: OfferTerms | Non
     at the offer's price instead of through promotions."""
     uow.require(Permission.ORDERS_WRITE)
     # An offer's price includes shipping: its orders are not quoted from the rate table.
-    setup = None if offer is not None else ShippingSetup.load(uow, [command])
+    setup = None if offer is not None else CheckoutSetup.load(uow, [command])
     prepared = prepare(uow, command, setup=setup)
     if offer is not None:
         _check_offer(prepared, offer)
@@ -760,7 +787,7 @@ def place_orders(
     """
     skus = {line.sku for request in requests for line in request.command.lines}
     snapshots = repository.snapshot_skus(uow.session, skus)
-    setup = ShippingSetup.load(uow, [request.command for request in requests])  # once
+    setup = CheckoutSetup.load(uow, [request.command for request in requests])  # once
     outcomes: list[PreparedOrder | DomainError] = []
     for request in requests:
         try:
@@ -907,6 +934,7 @@ __all__ = [
     "PlacedRows",
     "PlacementRequest",
     "PreparedOrder",
+    "member_discounts",
     "place_order",
     "place_orders",
     "prepare",

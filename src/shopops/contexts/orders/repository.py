@@ -33,7 +33,6 @@ _customers = table(
     column("tier", String),
     column("erased_at"),
 )
-_loyalty_tiers = table("loyalty_tiers", column("code", String), column("free_shipping", Boolean))
 
 
 @dataclass(frozen=True)
@@ -83,14 +82,6 @@ def customer_region(session: Session, customer_id: int) -> tuple[bool, str | Non
     if row is None or row[1] is not None:
         return False, None, None
     return True, row[0], row[2]
-
-
-def free_shipping_tiers(session: Session) -> frozenset[str]:
-    """The loyalty tiers whose members ship free."""
-    rows = session.scalars(
-        select(_loyalty_tiers.c.code).where(_loyalty_tiers.c.free_shipping.is_(True))
-    )
-    return frozenset(rows)
 
 
 def get(session: Session, order_id: int, *, for_update: bool = False) -> Order | None:

@@ -79,12 +79,33 @@ class PricingLine:
 
 
 @dataclass(frozen=True)
+class MemberDiscount:
+    """A loyalty tier's percentage off, as the caller read it from the tier ladder.
+
+    Pricing gives it to the cart's customer when their tier (``customers.tier``) is
+    ``tier``: a promotion of its own (``pricing.MEMBER_DISCOUNT_ID``, stacking group
+    ``member_tier``), taken off the items after every other item and order promotion.
+    ``rate_bp`` is the percentage in basis points (300 = 3 %).
+    """
+
+    tier: str
+    name: str  # the tier's name, e.g. "Gold"
+    rate_bp: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.rate_bp <= 10_000:
+            raise ValueError(f"a member discount is 0 to 100 %, not {self.rate_bp} bp")
+
+
+@dataclass(frozen=True)
 class PricingRequest:
     """A cart to price: from the quote simulator, or from order placement.
 
     ``floor`` is "cost" (no line below its cost) or "zero". Points are worth
     ``point_value_minor`` per ``points_per_value`` points (loyalty decides).
     ``first_order`` is the caller's knowledge (orders know a customer's history).
+    ``member_discounts`` are the loyalty tiers' discounts (any number of tiers, or only
+    the customer's): the one of the customer's tier applies, if any.
     Amounts are minor units of the cart's currency (the SKUs' currency).
     """
 
@@ -102,3 +123,4 @@ class PricingRequest:
     floor: str = "cost"
     at: datetime | None = None
     currency: str | None = None  # when given, the SKUs must be priced in it
+    member_discounts: tuple[MemberDiscount, ...] = ()

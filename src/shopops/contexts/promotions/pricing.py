@@ -4,22 +4,31 @@ order is placed — redeem what it used, or give it back when the order is cance
 ``quote`` is the simulator (``promotions.read``). ``price_order``/``price_orders``,
 ``redeem`` and ``release`` are called by order placement and after-sales inside
 their own unit of work; their callers have checked permissions.
+
+A loyalty tier's discount (``PricingRequest.member_discounts``) is priced as one more
+promotion of the cart: ``member_rule`` turns it into a definition with an id no stored
+promotion has (``MEMBER_DISCOUNT_ID``), and the customer's carts are priced against the
+active promotions plus that one (a ``PromotionSet`` of its own, built once per tier and
+catalogue version; the shared set is never changed). It is explained, split over the
+lines and stored in the breakdown like any promotion, but it has no row: no counters,
+redemption ledgers or performance.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from threading import Lock
 
 from shopops.auth.permissions import Permission
 from shopops.contexts.promotions import repository
 from shopops.contexts.promotions.cart import Cart, CartLine, CustomerFacts, PointsOffer, Shipping
-from shopops.contexts.promotions.commands import PricingRequest
+from shopops.contexts.promotions.commands import MemberDiscount, PricingRequest
 from shopops.contexts.promotions.coupons import ResolvedCoupon, resolve_codes
-from shopops.contexts.promotions.definitions import PromotionRule, Usage
+from shopops.contexts.promotions.definitions import Conditions, PromotionRule, Stacking, Usage
 from shopops.contexts.promotions.engine import price_cart
 from shopops.contexts.promotions.errors import CouponError, PricingError, PromotionError
 from shopops.contexts.promotions.events import PromotionsRedeemed, PromotionsReleased
@@ -31,7 +40,8 @@ from shopops.contexts.promotions.models import (
     PromotionRedemption,
 )
 from shopops.contexts.promotions.priced import PricedCart
-from shopops.contexts.promotions.rules import Gift
+from shopops.contexts.promotions.rules import Gift, PercentageOff
+from shopops.contexts.promotions.rules.base import percent_text
 from shopops.contexts.promotions.taxonomy import ancestors
 from shopops.contexts.promotions.validation import parse_definition, raise_collected
 from shopops.contexts.promotions.views import definition_of
@@ -43,10 +53,44 @@ FLOORS = ("cost", "zero")
 
 # --- loading --------------------------------------------------------------------------
 
+SetKey = tuple[tuple[int, str, int, str], ...]  # the active promotions' versions
+
 _cache_lock = Lock()
 _rule_cache: dict[tuple[int, str], PromotionRule] = {}
-_set_cache: dict[tuple[tuple[int, str, int, str], ...], PromotionSet] = {}
+_set_cache: dict[SetKey, PromotionSet] = {}
+_member_set_cache: dict[tuple[SetKey, PromotionRule], PromotionSet] = {}
 _CACHE_LIMIT = 4096
+
+# --- the loyalty member discount --------------------------------------------------------
+
+MEMBER_DISCOUNT_ID = -1  # stored promotions have ids from 1: this one has no row
+MEMBER_DISCOUNT_KIND = "member_discount"
+MEMBER_GROUP = "member_tier"
+MEMBER_PRIORITY = 1_000_001  # after every stored promotion of its level (0 to 1,000,000)
+
+
+def is_stored(promotion_id: int) -> bool:
+    """Whether a promotion id in a priced cart names a stored promotion (not the member
+    discount): only those have counters, redemptions and performance."""
+    return promotion_id > 0
+
+
+@lru_cache(maxsize=256)
+def member_rule(discount: MemberDiscount) -> PromotionRule:
+    """A tier's discount as a promotion: ``rate_bp`` off what the tier's members' items
+    cost after every other item and order promotion (an order-level percentage, split
+    over the lines), in the stacking group ``member_tier``, not exclusive, combinable
+    with every promotion that allows it."""
+    percent = percent_text(discount.rate_bp)
+    return PromotionRule(
+        id=MEMBER_DISCOUNT_ID,
+        name=f"{discount.name} member {percent}% off",
+        kind=MEMBER_DISCOUNT_KIND,
+        params=PercentageOff(discount.rate_bp, "order"),
+        conditions=Conditions(tiers=frozenset({discount.tier})),
+        stacking=Stacking(group=MEMBER_GROUP, priority=MEMBER_PRIORITY),
+        description=f"loyalty tier '{discount.tier}': {percent}% off the items",
+    )
 
 
 def _rules(
@@ -79,6 +123,33 @@ class _Catalogue:
     rows: dict[int, repository.PromotionState]
     quotas: dict[int, FlashSaleQuota]
     parents: dict[int, int | None]
+    key: SetKey = ()
+    # The promotions plus one tier's member discount, by its rule (for this catalogue).
+    member_sets: dict[PromotionRule, PromotionSet] = field(default_factory=dict, compare=False)
+
+    def for_customer(
+        self, customer: CustomerFacts, discounts: Sequence[MemberDiscount]
+    ) -> PromotionSet:
+        """The promotions a customer's cart is priced against: the active ones, plus the
+        discount of the customer's loyalty tier when it has one (a set of its own, built
+        once per tier and catalogue version: the shared set is never changed)."""
+        if customer.tier is None or not discounts:
+            return self.promotions
+        discount = next((d for d in discounts if d.tier == customer.tier and d.rate_bp), None)
+        if discount is None:
+            return self.promotions
+        rule = member_rule(discount)
+        found = self.member_sets.get(rule)
+        if found is None:
+            found = _member_set_cache.get((self.key, rule))
+            if found is None:
+                found = PromotionSet((*self.promotions.rules, rule))
+                with _cache_lock:
+                    if len(_member_set_cache) >= 64:
+                        _member_set_cache.clear()
+                    _member_set_cache[(self.key, rule)] = found
+            self.member_sets[rule] = found
+        return found
 
     def usage(self, customer: Mapping[int, tuple[int, int]]) -> dict[int, Usage]:
         found = {}
@@ -128,7 +199,7 @@ def _catalogue(uow: UnitOfWork, at: datetime | None = None) -> _Catalogue:
             if len(_set_cache) >= 64:
                 _set_cache.clear()
             _set_cache[key] = promotion_set
-    return _Catalogue(promotion_set, rows, quotas, repository.category_parents(uow.session))
+    return _Catalogue(promotion_set, rows, quotas, repository.category_parents(uow.session), key)
 
 
 def _merged_lines(request: PricingRequest, errors: FieldErrorCollector) -> dict[str, int]:
@@ -236,7 +307,8 @@ def _price(
         if cart.customer.id is None
         else repository.customer_usage(uow.session, cart.customer.id, repository.PROMOTION)
     )
-    priced = price_cart(cart, catalogue.promotions, catalogue.usage(customer_uses))
+    promotion_set = catalogue.for_customer(cart.customer, request.member_discounts)
+    priced = price_cart(cart, promotion_set, catalogue.usage(customer_uses))
     if strict_coupons:
         for outcome in priced.coupons:
             if not outcome.applied:
@@ -369,7 +441,9 @@ def redeem(
     reached since the quote raises a Conflict and undoes this redemption only
     (a savepoint), so a batch of checkouts can carry on without this order.
     """
-    applied = sorted(priced.applied, key=lambda a: a.promotion_id)
+    applied = sorted(
+        (a for a in priced.applied if is_stored(a.promotion_id)), key=lambda a: a.promotion_id
+    )  # the member discount has no row: nothing to count or record
     if not applied:
         return RedemptionReceipt(order_number, (), ())
     session = uow.session
@@ -428,7 +502,7 @@ def redeem(
             customer_id,
             list(receipt.promotion_ids),
             list(receipt.coupon_codes),
-            priced.discount_minor,
+            sum(a.discount_minor for a in applied),
             priced.currency,
         )
     )
