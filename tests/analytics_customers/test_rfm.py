@@ -32,6 +32,57 @@ def test_scores_stay_in_their_bins_and_follow_the_values(
             assert scores[i] >= scores[j]
 
 
+@given(
+    values=st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=60),
+    spread=st.sampled_from([1, 3, 1000, 10**9]),
+    bins=st.integers(2, 10),
+    higher_is_better=st.booleans(),
+    as_float=st.booleans(),
+)
+def test_scores_follow_the_definition_whichever_way_they_are_counted(
+    values: list[int], spread: int, bins: int, higher_is_better: bool, as_float: bool
+) -> None:
+    """1 + floor(bins * share of strictly worse values): by counting over small ranges of
+    whole numbers (integers or floats, negative or not), by sorting otherwise."""
+    scaled = [v // spread for v in values]
+    data = np.asarray(scaled, dtype=np.float64 if as_float else np.int64)
+    scores = rfm.quantile_scores(data, bins, higher_is_better=higher_is_better)
+    n = len(scaled)
+    expected = [
+        1 + bins * sum((w < v) if higher_is_better else (w > v) for w in scaled) // n
+        for v in scaled
+    ]
+    assert scores.tolist() == expected
+    assert scores.dtype == np.int64
+
+
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(1, 40), st.integers(0, 30), st.integers(0, 5000)),
+        min_size=1,
+        max_size=80,
+    ),
+    bins=st.integers(2, 6),
+)
+def test_rfm_from_totals_is_rfm_from_their_transactions(
+    rows: list[tuple[int, int, int]], bins: int
+) -> None:
+    """The per-customer totals the analytics store keeps, in any order, give the same RFM
+    as the transactions they sum up."""
+    customer, day, amount = (np.asarray(column) for column in zip(*rows, strict=True))
+    config = rfm.RfmConfig(bins=bins)
+    expected = rfm.from_transactions(Transactions.from_arrays(customer, day, amount), 30, config)
+    ids = np.unique(customer)[::-1]  # descending: the permutation is exercised
+    last = np.array([day[customer == c].max() for c in ids])
+    count = np.array([(customer == c).sum() for c in ids])
+    spent = np.array([amount[customer == c].sum() for c in ids])
+    got = rfm.from_totals(ids, last, count, spent, 30, config)
+    for name in ("customer_id", "recency_days", "frequency", "monetary"):
+        assert getattr(got, name).tolist() == getattr(expected, name).tolist()
+    for name in ("recency", "frequency", "monetary", "fm", "segment_code"):
+        assert getattr(got.scores, name).tolist() == getattr(expected.scores, name).tolist()
+
+
 def test_distinct_values_fill_the_bins_evenly() -> None:
     assert rfm.quantile_scores(range(10), 5).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     # recency: fewer days is better

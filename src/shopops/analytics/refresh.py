@@ -143,14 +143,27 @@ def _source(spec: SourceTable, extra: Sequence[str] = ()) -> sa.TableClause:
     return sa.table(spec.name, *[sa.column(c) for c in (*spec.column_names, *extra)])
 
 
-def _changed(table: sa.TableClause, spec: SourceTable, mark: Watermark) -> sa.ColumnElement[bool]:
+def _updated_since(
+    table: sa.TableClause, spec: SourceTable, mark: Watermark
+) -> sa.ColumnElement[bool] | None:
+    """Rows at or below the id watermark updated since it (less the overlap), if the table
+    is watched for updates: a range of its ``updated_at`` index."""
+    if spec.watermark != "updated" or mark.max_id is None or mark.max_updated_at is None:
+        return None
+    since = sa.bindparam("since", mark.max_updated_at - OVERLAP, type_=UTCDateTime())
+    return sa.and_(sa.column("updated_at", UTCDateTime()) >= since, table.c.id <= mark.max_id)
+
+
+def _changed(
+    table: sa.TableClause, spec: SourceTable, mark: Watermark
+) -> list[sa.ColumnElement[bool]]:
+    """The new and changed rows as disjoint conditions, each a range of an index (new ids,
+    then older rows updated since the watermark): ``id > ? OR updated_at >= ?`` would scan
+    the whole table on SQLite, and so would the second ordered by id."""
     if mark.max_id is None:
-        return sa.true()
-    newer = table.c.id > mark.max_id
-    if spec.watermark == "updated" and mark.max_updated_at is not None:
-        since = sa.bindparam("since", mark.max_updated_at - OVERLAP, type_=UTCDateTime())
-        return sa.or_(newer, sa.column("updated_at", UTCDateTime()) >= since)
-    return newer
+        return [sa.true()]
+    since = _updated_since(table, spec, mark)
+    return [table.c.id > mark.max_id, *([since] if since is not None else [])]
 
 
 # --- reading the operational database in Arrow chunks ------------------------------------------
@@ -312,15 +325,23 @@ def _load_watermarks(con: duckdb.DuckDBPyConnection) -> dict[str, Watermark]:
     }
 
 
-def _save_watermark(
-    con: duckdb.DuckDBPyConnection, table: str, mark: Watermark, moved: int, now: datetime
+def _save_watermarks(
+    con: duckdb.DuckDBPyConnection,
+    marks: dict[str, Watermark],
+    moved: dict[str, int],
+    now: datetime,
 ) -> None:
-    total = scalar(con, f'SELECT count(*) FROM "{table}"')  # noqa: S608
-    updated = None if mark.max_updated_at is None else mark.max_updated_at.replace(tzinfo=None)
-    con.execute(
-        f"INSERT OR REPLACE INTO {WATERMARKS} VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
-        [table, mark.max_id, updated, total or 0, moved, now.replace(tzinfo=None)],
-    )
+    """Every table's watermark, row count and rows moved, in two statements."""
+    names = [spec.name for spec in TABLES]
+    counts = ", ".join(f'(SELECT count(*) FROM "{name}")' for name in names)  # noqa: S608
+    totals = con.execute(f"SELECT {counts}").fetchall()[0]
+    params: list[Any] = []
+    for name, total in zip(names, totals, strict=True):
+        mark = marks[name]
+        updated = None if mark.max_updated_at is None else mark.max_updated_at.replace(tzinfo=None)
+        params += [name, mark.max_id, updated, total or 0, moved[name], now.replace(tzinfo=None)]
+    rows = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(names))
+    con.execute(f"INSERT OR REPLACE INTO {WATERMARKS} VALUES {rows}", params)  # noqa: S608
 
 
 # --- the refresh ---------------------------------------------------------------------------
@@ -337,18 +358,34 @@ def _stage_name(spec: SourceTable) -> str:
     return f"_stage_{spec.name}"
 
 
-def _create_stage(con: duckdb.DuckDBPyConnection, spec: SourceTable) -> str:
-    name = _stage_name(spec)
-    con.execute(f'CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM "{spec.name}" LIMIT 0')  # noqa: S608
-    return name
+class _Target:
+    """Where a table's rows go: the store's table itself on a first refresh, else its stage
+    (``_stage_<table>``), created with the first rows (most tables have none)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, spec: SourceTable, *, direct: bool):
+        self.con = con
+        self.spec = spec
+        self.name = spec.name if direct else _stage_name(spec)
+        self.ready = direct
+
+    def create(self) -> None:
+        if not self.ready:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {self.name} AS "  # noqa: S608
+                f'SELECT * FROM "{self.spec.name}" LIMIT 0'
+            )
+            self.ready = True
+
+    def insert(self, chunk: pa.Table) -> None:
+        self.create()
+        _insert(self.con, self.name, self.spec, chunk)
 
 
 def _read_table(
-    con: duckdb.DuckDBPyConnection,
     connection: Connection,
     spec: SourceTable,
     mark: Watermark,
-    target: str,
+    target: _Target,
 ) -> tuple[int, list[int], list[tuple[int, str, int]]]:
     """Read new and changed rows of one table into ``target``.
 
@@ -358,22 +395,22 @@ def _read_table(
     names = [*spec.column_names, *([extra_column] if extra_column else [])]
     table = _source(spec, (extra_column,) if extra_column else ())
     postgres = connection.dialect.name == "postgresql"
-    query = (
-        sa.select(*_select(spec, table, names, postgres))
-        .where(_changed(table, spec, mark))
-        .order_by(table.c.id)
-    )
+    columns = _select(spec, table, names, postgres)
     derived: list[tuple[int, str, int]] = []
     parents: list[int] = []
     read = 0
-    for chunk in _chunks(connection, spec, query, names):
-        if extra_column:
-            ids = chunk.column("id").to_pylist()
-            parents.extend(ids)
-            derived.extend(_derived_rows(ids, chunk.column(extra_column)))
-            chunk = chunk.drop_columns([extra_column])
-        _insert(con, target, spec, chunk)
-        read += chunk.num_rows
+    for index, condition in enumerate(_changed(table, spec, mark)):
+        query = sa.select(*columns).where(condition)
+        if index == 0:  # new rows in id order; updated ones by their index, unordered
+            query = query.order_by(table.c.id)
+        for chunk in _chunks(connection, spec, query, names):
+            if extra_column:
+                ids = chunk.column("id").to_pylist()
+                parents.extend(ids)
+                derived.extend(_derived_rows(ids, chunk.column(extra_column)))
+                chunk = chunk.drop_columns([extra_column])
+            target.insert(chunk)
+            read += chunk.num_rows
     return read, parents, derived
 
 
@@ -390,14 +427,14 @@ def _derived_rows(ids: Sequence[int], pricing: pa.ChunkedArray) -> Iterator[tupl
 
 
 def _read_children(
-    con: duckdb.DuckDBPyConnection,
     connection: Connection,
     spec: SourceTable,
     parent_mark: Watermark,
     fresh: bool,
-    target: str,
+    target: _Target,
 ) -> int:
-    """Read the children of every parent read in this refresh into ``target``."""
+    """Read the children of every parent read in this refresh into ``target``: of new
+    parents through a range of the parent-key index, of updated ones by their ids."""
     assert spec.parent is not None
     assert spec.parent_key is not None
     parent_spec = TABLES_BY_NAME[spec.parent]
@@ -405,13 +442,20 @@ def _read_children(
     parent = _source(parent_spec)
     names = list(spec.column_names)
     query = sa.select(*_select(spec, child, names, connection.dialect.name == "postgresql"))
-    if not fresh:  # parent ids first, then the children through their parent-key index
-        moved_parents = sa.select(parent.c.id).where(_changed(parent, parent_spec, parent_mark))
-        query = query.where(child.c[spec.parent_key].in_(moved_parents))
+    key = child.c[spec.parent_key]
+    if fresh:
+        queries = [query.order_by(child.c.id)]
+    else:  # unordered: the staged rows are compared as a set, and order would cost a sort
+        assert parent_mark.max_id is not None
+        queries = [query.where(key > parent_mark.max_id)]
+        updated = _updated_since(parent, parent_spec, parent_mark)
+        if updated is not None:
+            queries.append(query.where(key.in_(sa.select(parent.c.id).where(updated))))
     read = 0
-    for chunk in _chunks(connection, spec, query.order_by(child.c.id), names):
-        _insert(con, target, spec, chunk)
-        read += chunk.num_rows
+    for one in queries:
+        for chunk in _chunks(connection, spec, one, names):
+            target.insert(chunk)
+            read += chunk.num_rows
     return read
 
 
@@ -456,11 +500,9 @@ def _apply(con: duckdb.DuckDBPyConnection, spec: SourceTable) -> None:
     con.execute(f'INSERT INTO "{spec.name}" SELECT * FROM _changed_{spec.name}')  # noqa: S608
 
 
-def _insert_derived(
-    con: duckdb.DuckDBPyConnection, spec: SourceTable, target: str, rows: Sequence[Any]
-) -> None:
+def _insert_derived(spec: SourceTable, target: _Target, rows: Sequence[Any]) -> None:
     if rows:
-        _insert(con, target, spec, to_arrow(spec, rows))
+        target.insert(to_arrow(spec, rows))
 
 
 def refresh_store(
@@ -498,9 +540,8 @@ def refresh_store(
             try:
                 with read_engine(database_url).connect() as connection, connection.begin():
                     _refresh(con, connection, report, marks, previous, empty, zone, built_in)
-                for spec in TABLES:
-                    moved = next(t.rows for t in report.tables if t.table == spec.name)
-                    _save_watermark(con, spec.name, marks[spec.name], moved, now)
+                moved = {t.table: t.rows for t in report.tables}
+                _save_watermarks(con, marks, moved, now)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -525,24 +566,25 @@ def _refresh(
     moved: dict[str, int] = {}
     for spec in TABLES:
         mark = marks.setdefault(spec.name, Watermark())
-        target = spec.name if empty else _create_stage(con, spec)
+        target = _Target(con, spec, direct=empty)
         if spec.watermark in ("updated", "append"):
-            read, parents, rows = _read_table(con, connection, spec, mark, target)
+            read, parents, rows = _read_table(connection, spec, mark, target)
             if read:
-                mark.advance(con, spec, f'"{target}"')
+                mark.advance(con, spec, f'"{target.name}"')
             if spec.name in DERIVED_FROM:
                 derived[DERIVED_FROM[spec.name][1]] = (parents, rows)
         elif spec.watermark == "child":
             assert spec.parent is not None
             parent_before = previous.get(spec.parent, Watermark())
             read = _read_children(
-                con, connection, spec, parent_before, parent_before.max_id is None, target
+                connection, spec, parent_before, parent_before.max_id is None, target
             )
         else:
             parents, rows = derived.get(spec.name, ([], []))
-            _insert_derived(con, spec, target, rows)
+            _insert_derived(spec, target, rows)
             read = len(rows)
             if not empty and parents:
+                target.create()  # rows that disappear are found against it
                 moved[spec.name] = _keep_changed_derived(con, spec, parents)
         if empty or not read:
             moved.setdefault(spec.name, read)

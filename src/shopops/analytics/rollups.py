@@ -19,6 +19,12 @@ i.e. the rows whose previous day is before the bucket's first day.
 Stock movements are summed per (day, SKU, warehouse) in ``analytics_rollup_stock``;
 their value is taken at today's unit cost when reading, as on the raw path.
 
+Customer analytics (RFM, cohorts; ``customers.history``) read two more: per currency and
+registered customer their paid orders' count, amount and first and last day
+(``analytics_rollup_customers``, rows replaced per buyer), and per currency, grain,
+cohort and period the cohort's active customers, revenue and orders
+(``analytics_rollup_customer_cohorts``, a sum over customers).
+
 Days are local days of the time zone recorded in ``analytics_meta``
 (``rollup_timezone``, the store time zone given to the refresh). A request is
 answered from the rollups when its window starts and ends at local midnight in
@@ -29,7 +35,8 @@ Keeping them current: every row of these facts belongs to one buyer (the buyer o
 its order), so each rollup is a sum over buyers. A refresh collects the buyers
 whose rows may change (orders, lines, promotions, payments and parcels that
 moved; customers whose tier changed), computes their rows from the store before
-it applies the refresh and again after, and adds the difference. New stock
+it applies the refresh and again after, and adds the difference (the customer rows of
+those buyers are replaced instead). New stock
 movements are added likewise. A rebuild, a changed time zone, or catalogue or
 warehouse edits that relabel something already sold recompute everything, a
 partition of the buyers at a time so that memory stays bounded.
@@ -55,6 +62,7 @@ from shopops.analytics.metrics.facts import (
     FACTS,
     INVENTORY,
     NONE,
+    PAID_OR_LATER,
     Fact,
     FactContext,
 )
@@ -66,6 +74,9 @@ log = logging.getLogger("shopops.analytics")
 ROLLUP_FACTS = ("sales", "cohorts", "payments", "shipments", "promotions")
 SPREAD = "analytics_rollup_spread"
 STOCK = "analytics_rollup_stock"
+CUSTOMERS = "analytics_rollup_customers"
+COHORTS = "analytics_rollup_customer_cohorts"
+COHORT_GRAINS = ("month", "week")
 ALL = ""  # the ``dim`` of rows that are not broken down
 SCOPE = "_rollup_scope_orders"  # the orders whose buyers are being (re)computed
 PARTITION_LINES = 4_000_000  # a full build takes about this many order lines at a time
@@ -122,6 +133,33 @@ STOCK_COLUMNS = (
     ("received_units", "BIGINT"),
 )
 STOCK_KEYS = ("day", "sku", "warehouse_id")
+# Customer analytics (RFM, cohorts): per registered customer and currency, their paid
+# orders (``PAID_OR_LATER``) as ``customers.history`` reads them: how many, what they
+# spent, the first and last business day and the last moment. A customer's row is
+# replaced whenever one of their orders moves.
+CUSTOMER_COLUMNS = (
+    ("currency", "VARCHAR"),
+    ("customer_id", "BIGINT"),
+    ("orders", "BIGINT"),
+    ("monetary", "BIGINT"),
+    ("first_day", "INTEGER"),
+    ("last_day", "INTEGER"),
+    ("last_at", "TIMESTAMP"),
+)
+CUSTOMER_KEYS = ("currency", "customer_id")
+# Per currency, grain (month, week), cohort (period of a customer's first paid order) and
+# period: the cohort's customers who ordered in the period, their revenue and orders.
+# Sums over customers, kept like the daily rollups.
+COHORT_COLUMNS = (
+    ("currency", "VARCHAR"),
+    ("grain", "VARCHAR"),
+    ("cohort", "INTEGER"),
+    ("period", "INTEGER"),
+    ("customers", "BIGINT"),
+    ("revenue", "BIGINT"),
+    ("orders", "BIGINT"),
+)
+COHORT_KEYS = ("currency", "grain", "cohort", "period")
 
 
 class _SchemaSources(Sources):
@@ -175,11 +213,18 @@ def schema_statements() -> list[str]:
     out = [_table_ddl(plan.table, plan.columns) for plan in plans().values()]
     out.append(_table_ddl(SPREAD, SPREAD_COLUMNS))
     out.append(_table_ddl(STOCK, STOCK_COLUMNS))
+    out.append(_table_ddl(CUSTOMERS, CUSTOMER_COLUMNS))
+    out.append(_table_ddl(COHORTS, COHORT_COLUMNS))
     return out
 
 
+def buyer_tables() -> list[str]:
+    """The rollups that are sums over buyers: a refresh adds their difference."""
+    return [*(plan.table for plan in plans().values()), SPREAD, COHORTS]
+
+
 def table_names() -> list[str]:
-    return [*(plan.table for plan in plans().values()), SPREAD, STOCK]
+    return [*buyer_tables(), CUSTOMERS, STOCK]
 
 
 # --- computing rollup rows from facts -------------------------------------------------------
@@ -260,14 +305,16 @@ def _day_sql(column: str, segments: Sequence[tuple[int, int]]) -> str:
 
 def _long(fact_name: str, columns: Sequence[str]) -> str:
     """The rows of ``_rollup_fact_days`` as (day, dim, value, columns...): once not broken
-    down, then once per breakdown (one short statement plans much faster than a branch
-    per breakdown, which matters for the small contributions of a refresh)."""
+    down, then once per breakdown. One scan whose rows are repeated by ``unnest`` (zipped
+    lists); it plans and runs faster than a UNION ALL branch per breakdown, which matters
+    for the small contributions of a refresh."""
     picked = "".join(f', "{c}"' for c in dict.fromkeys(columns))
-    return " UNION ALL ".join(
-        f"SELECT _day AS day, '{dim or ALL}' AS dim, "  # noqa: S608
-        + (f'"{dim}"' if dim else f"'{NONE}'")
-        + f" AS value{picked} FROM _rollup_fact_days"
-        for dim in (None, *plans()[fact_name].fact.dimensions)
+    dims = plans()[fact_name].fact.dimensions
+    names = ", ".join(f"'{dim}'" for dim in (ALL, *dims))
+    values = ", ".join([f"'{NONE}'", *(f'"{dim}"' for dim in dims)])
+    return (
+        f"SELECT _day AS day, unnest([{names}]) AS dim, unnest([{values}]) AS value"  # noqa: S608
+        f"{picked} FROM _rollup_fact_days"
     )
 
 
@@ -385,10 +432,14 @@ def _segments(
 
 
 def _columns_of(table: str) -> Sequence[tuple[str, str]]:
-    if table == SPREAD:
-        return SPREAD_COLUMNS
-    if table == STOCK:
-        return STOCK_COLUMNS
+    fixed = {
+        SPREAD: SPREAD_COLUMNS,
+        STOCK: STOCK_COLUMNS,
+        CUSTOMERS: CUSTOMER_COLUMNS,
+        COHORTS: COHORT_COLUMNS,
+    }
+    if table in fixed:
+        return fixed[table]
     return next(p for p in plans().values() if p.table == table).columns
 
 
@@ -406,9 +457,18 @@ def _currencies(con: duckdb.DuckDBPyConnection, orders: str) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def contribute(con: duckdb.DuckDBPyConnection, timezone: str, orders: str, prefix: str) -> None:
+def contribute(
+    con: duckdb.DuckDBPyConnection,
+    timezone: str,
+    orders: str,
+    prefix: str,
+    *,
+    replaced: bool = True,
+) -> None:
     """Append the rollup rows of the buyers whose orders are in ``orders`` (all their orders)
-    to the temp tables ``<prefix><rollup table>``."""
+    to the temp tables ``<prefix><rollup table>``; without ``replaced``, not the rows of the
+    tables whose rows are replaced rather than summed (``analytics_rollup_customers``)."""
+    _contribute_customers(con, timezone, orders, prefix, replaced=replaced)
     for currency in _currencies(con, orders):
         for name, plan in plans().items():
             con.execute(
@@ -428,6 +488,58 @@ def contribute(con: duckdb.DuckDBPyConnection, timezone: str, orders: str, prefi
                 con.execute(f"INSERT INTO {prefix}{SPREAD} {spread}")
     con.execute("DROP VIEW IF EXISTS _rollup_fact_days")
     con.execute("DROP TABLE IF EXISTS _rollup_fact")
+
+
+_PAID = ", ".join(_quote(status) for status in PAID_OR_LATER)
+
+
+def _period_sql(grain: str, day: str) -> str:
+    """Cohort period of a day number, as ``customers.cohorts.period_of`` numbers it: months
+    since January 1970, or weeks since Monday 29 December 1969."""
+    if grain == "month":
+        date = f"(DATE '1970-01-01' + {day})"
+        return f"CAST((year({date}) - 1970) * 12 + month({date}) - 1 AS INTEGER)"
+    return f"CAST(floor(({day} + 3) / 7) AS INTEGER)"
+
+
+def _contribute_customers(
+    con: duckdb.DuckDBPyConnection, timezone: str, orders: str, prefix: str, *, replaced: bool
+) -> None:
+    """Customer and cohort rows of the registered customers whose orders are in ``orders``:
+    their paid orders in each currency, on business days of ``timezone`` (as
+    ``customers.history`` reads transactions)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _rollup_paid AS SELECT currency, customer_id, "  # noqa: S608
+        f"placed_at AS ts, total_minor FROM {orders} WHERE status IN ({_PAID}) "
+        "AND customer_id IS NOT NULL AND currency IS NOT NULL AND placed_at IS NOT NULL"
+    )
+    segments = _segments(con, timezone, "_rollup_paid")
+    if segments is not None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _rollup_paid_days AS SELECT currency, customer_id, "  # noqa: S608
+            f"ts, total_minor, {_day_sql('ts', segments)} AS day FROM _rollup_paid"
+        )
+        if replaced:
+            con.execute(
+                f"INSERT INTO {prefix}{CUSTOMERS} SELECT currency, customer_id, count(*), "  # noqa: S608
+                "CAST(sum(total_minor) AS BIGINT), min(day), max(day), max(ts) "
+                "FROM _rollup_paid_days GROUP BY currency, customer_id"
+            )
+        periods = " UNION ALL ".join(
+            f"SELECT currency, customer_id, '{grain}' AS grain, "  # noqa: S608
+            f"{_period_sql(grain, 'day')} AS period, total_minor FROM _rollup_paid_days"
+            for grain in COHORT_GRAINS
+        )
+        con.execute(
+            f"INSERT INTO {prefix}{COHORTS} SELECT currency, grain, cohort, period, "  # noqa: S608
+            "count(*), CAST(sum(revenue) AS BIGINT), CAST(sum(orders) AS BIGINT) FROM ("
+            "SELECT *, min(period) OVER (PARTITION BY currency, grain, customer_id) AS cohort "
+            "FROM (SELECT currency, grain, customer_id, period, sum(total_minor) AS revenue, "
+            f"count(*) AS orders FROM ({periods}) GROUP BY ALL)) "
+            "GROUP BY currency, grain, cohort, period"
+        )
+        con.execute("DROP TABLE _rollup_paid_days")
+    con.execute("DROP TABLE _rollup_paid")
 
 
 def contribute_stock(
@@ -454,6 +566,8 @@ def _measure_columns(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return SPREAD_KEYS, ("buyers",)
     if table == STOCK:
         return STOCK_KEYS, tuple(name for name, _ in STOCK_COLUMNS[3:])
+    if table == COHORTS:
+        return COHORT_KEYS, tuple(name for name, _ in COHORT_COLUMNS[4:])
     plan = next(p for p in plans().values() if p.table == table)
     return KEYS, tuple(plan.measures)
 
@@ -503,12 +617,24 @@ def merge_difference(con: duckdb.DuckDBPyConnection, table: str, new: str, old: 
     return changed
 
 
+def replace_customers(con: duckdb.DuckDBPyConnection, new: str) -> None:
+    """The customer rows of the buyers in ``_rollup_buyers`` become those of ``new``."""
+    con.execute(
+        f'DELETE FROM "{CUSTOMERS}" WHERE customer_id IN '  # noqa: S608
+        "(SELECT customer_id FROM _rollup_buyers WHERE customer_id IS NOT NULL)"
+    )
+    con.execute(f'INSERT INTO "{CUSTOMERS}" SELECT * FROM {new}')  # noqa: S608
+
+
 def _buyer_sql(alias: str) -> str:
     """The buyer of an order, as ``facts._orders`` names it (customer, else guest key)."""
     return (
         f"CASE WHEN {alias}.customer_id IS NOT NULL THEN 'c:' || {alias}.customer_id "
         f"ELSE 'g:' || coalesce({alias}.guest_email_hash, {alias}.number) END"
     )
+
+
+_ORDER = {CUSTOMERS: "customer_id", COHORTS: "cohort"}  # else by day
 
 
 def rebuild(
@@ -535,12 +661,11 @@ def rebuild(
         con.execute(f"DROP TABLE {SCOPE}")
     contribute_stock(con, timezone, "stock_movements", f"_rollup_acc_{STOCK}")
     for table in table_names():
-        keys, measures = _measure_columns(table)
         source = f"SELECT * FROM _rollup_acc_{table}"  # noqa: S608
-        if count > 1 and table != STOCK:  # rows of one key from several partitions
-            source = _summed(source, keys, measures)
+        if count > 1 and table in buyer_tables():  # rows of one key from several partitions
+            source = _summed(source, *_measure_columns(table))
         con.execute(f'DELETE FROM "{table}"')  # noqa: S608
-        con.execute(f'INSERT INTO "{table}" {source} ORDER BY "day"')
+        con.execute(f'INSERT INTO "{table}" {source} ORDER BY "{_ORDER.get(table, "day")}"')
         con.execute(f"DROP TABLE _rollup_acc_{table}")
     seconds = time.perf_counter() - started
     log.info("analytics rollups rebuilt in %.3fs (%d partitions)", seconds, count)
@@ -614,7 +739,7 @@ class Delta:
             elif scoped:  # else: new buyers only, nothing to take back
                 self.had_rows = True
                 self._create("_rollup_old_")
-                contribute(con, self.timezone, SCOPE, "_rollup_old_")
+                contribute(con, self.timezone, SCOPE, "_rollup_old_", replaced=False)
         if self.mode == "delta" and self._has("stock_movements"):
             _temp_like(con, "_rollup_old_stock", STOCK)
             con.execute(
@@ -636,9 +761,10 @@ class Delta:
                 self._scope()
                 self._create("_rollup_new_")
                 contribute(con, self.timezone, SCOPE, "_rollup_new_")
-                for table in table_names()[:-1]:
+                for table in buyer_tables():
                     old = f"_rollup_old_{table}" if self.had_rows else None
                     merge_difference(con, table, f"_rollup_new_{table}", old)
+                replace_customers(con, f"_rollup_new_{CUSTOMERS}")
             if self._has("stock_movements"):
                 _temp_like(con, "_rollup_new_stock", STOCK)
                 contribute_stock(
@@ -660,7 +786,7 @@ class Delta:
         return int(self.con.execute(f"SELECT count(*) FROM {SCOPE}").fetchall()[0][0])  # noqa: S608
 
     def _create(self, prefix: str) -> None:
-        for table in table_names()[:-1]:
+        for table in (*buyer_tables(), CUSTOMERS):
             _temp_like(self.con, f"{prefix}{table}", table)
 
     # Catalogue and warehouse edits relabel the rows of every buyer who bought the SKU or
@@ -702,7 +828,7 @@ class Delta:
             "_rollup_new_stock",
         ]
         for prefix in ("_rollup_old_", "_rollup_new_"):
-            temps += [f"{prefix}{table}" for table in table_names()[:-1]]
+            temps += [f"{prefix}{table}" for table in (*buyer_tables(), CUSTOMERS)]
         for name in temps:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 

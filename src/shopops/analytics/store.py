@@ -14,6 +14,7 @@ Arrow), never through DuckDB's sqlite or postgres scanners.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
@@ -40,6 +41,7 @@ META = "analytics_meta"
 ROLLUP_TIMEZONE = "rollup_timezone"  # META key: the time zone of the daily rollups, once built
 
 
+@functools.cache  # the shapes are fixed for the process; every connection checks it
 def schema_fingerprint() -> str:
     """Changes whenever the store's tables change shape; a mismatch means: rebuild."""
     text = ";".join(f"{t.name}({','.join(f'{c}:{k}' for c, k in t.columns)})" for t in TABLES)

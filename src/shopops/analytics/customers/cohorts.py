@@ -188,6 +188,52 @@ def cohort_matrix(
         values = sums.astype(np.float64).reshape(periods, periods)
     member = (first_period >= first_cohort) & (first_period <= last)  # ids never seen: max
     sizes = np.bincount(first_period[member] - first_cohort, minlength=periods).astype(np.int64)
+    return _matrix(grain, measure, first_cohort, values, sizes)
+
+
+def from_cells(
+    cohort: NDArray[np.int64],
+    period: NDArray[np.int64],
+    customers: NDArray[np.int64],
+    revenue: Array,
+    *,
+    grain: Grain | str = Grain.MONTH,
+    measure: Measure | str = Measure.CUSTOMERS,
+    periods: int = 24,
+    as_of_day: int,
+) -> CohortMatrix:
+    """The cohort matrix from cells already counted, one per (cohort, period): how many of
+    the cohort's customers ordered in the period and what they spent, over transactions up
+    to ``as_of_day`` (the analytics store keeps them: ``analytics_rollup_customer_cohorts``).
+    The same matrix as ``cohort_matrix`` over those transactions."""
+    grain, measure = Grain(grain), Measure(measure)
+    if not 1 <= periods <= 520:
+        raise ValidationFailed("cohorts.invalid_periods", "periods must be between 1 and 520")
+    last = int(period_of(np.array([as_of_day], dtype=np.int64), grain)[0])
+    first_cohort = last - periods + 1
+    cohort = np.asarray(cohort, dtype=np.int64)
+    offset = np.asarray(period, dtype=np.int64) - cohort
+    keep = (cohort >= first_cohort) & (cohort <= last) & (offset >= 0) & (offset < periods)
+    cell = (cohort[keep] - first_cohort) * periods + offset[keep]
+    weights = np.asarray(customers if measure == Measure.CUSTOMERS else revenue)[keep]
+    values: Array = np.bincount(
+        cell, weights=weights.astype(np.float64), minlength=periods * periods
+    ).astype(np.float64)
+    first = keep & (offset == 0)  # everyone orders in their cohort's own period
+    sizes = np.bincount(
+        cohort[first] - first_cohort,
+        weights=np.asarray(customers)[first].astype(np.float64),
+        minlength=periods,
+    ).astype(np.int64)
+    return _matrix(grain, measure, first_cohort, values.reshape(periods, periods), sizes)
+
+
+def _matrix(
+    grain: Grain, measure: Measure, first_cohort: int, values: Array, sizes: NDArray[np.int64]
+) -> CohortMatrix:
+    """Cohorts x offsets of customers or revenue -> the matrix: unobserved cells NaN, cohorts
+    without customers left out, rates."""
+    periods = len(sizes)
     observed = np.add.outer(np.arange(periods), np.arange(periods)) < periods
     values = np.where(observed, values, np.nan)
     present = sizes > 0

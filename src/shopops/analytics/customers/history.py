@@ -1,9 +1,15 @@
-"""Reading order history and customer attributes from the operational database.
+"""Reading order history and customer attributes from the operational database or the store.
 
 SQLAlchemy Core over the tables by name (analytics imports no context): paid
 orders (status paid or any later fulfilment state; cancelled and closed orders
 do not count) of registered customers in one currency, their ``placed_at`` as a
 business date in the store's time zone, and ``total_minor`` as the amount.
+
+From the analytics store, ``store_transactions`` reads the same transactions;
+``store_rfm`` and ``store_cohorts`` answer from the store's customer rollups
+(``analytics.rollups``: per customer, and per cohort and period) when these hold
+exactly those transactions (built in the same time zone, no paid order after
+``until`` or ``as_of_day``), else from the transactions; the results are the same.
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ import pandas as pd
 from sqlalchemy import BigInteger, ColumnElement, String, column, select, table
 from sqlalchemy.orm import Session
 
+from shopops.analytics import rollups
+from shopops.analytics.customers import cohorts, rfm
 from shopops.analytics.customers.clv.summary import Transactions
 from shopops.analytics.customers.features import CustomerAttributes, IntArray
+from shopops.analytics.metrics.facts import PAID_OR_LATER
 from shopops.analytics.periods import utc_offsets
+from shopops.analytics.store import rollup_timezone
 from shopops.db.types import JsonDocument, UTCDateTime
-
-PAID_OR_LATER = ("paid", "processing", "partially_shipped", "shipped", "delivered", "completed")
 
 orders = table(
     "orders",
@@ -109,6 +117,97 @@ def store_transactions(
         np.asarray(found["customer_id"], dtype=np.int64),
         np.floor_divide(seconds + offsets[segment], 86400),
         np.asarray(found["total_minor"], dtype=np.float64),
+    )
+
+
+def _rollups_cover(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    currency: str,
+    timezone: str,
+    until: datetime | None,
+    as_of_day: int | None,
+) -> tuple[bool, int | None]:
+    """Whether the customer rollups hold exactly the transactions ``store_transactions``
+    would read and a computation up to ``as_of_day`` would keep; and the last day with a
+    paid order (None: there is none)."""
+    if rollup_timezone(con) != timezone:
+        return False, None
+    last_at, last_day = con.execute(
+        f"SELECT max(last_at), max(last_day) FROM {rollups.CUSTOMERS} WHERE currency = ?",  # noqa: S608
+        [currency],
+    ).fetchall()[0]
+    if last_at is None:
+        return True, None
+    if until is not None and last_at > until.astimezone(UTC).replace(tzinfo=None):
+        return False, None
+    if as_of_day is not None and last_day > as_of_day:
+        return False, None
+    return True, int(last_day)
+
+
+def store_rfm(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    currency: str,
+    timezone: str,
+    as_of_day: int,
+    until: datetime | None = None,
+    config: rfm.RfmConfig | None = None,
+) -> rfm.CustomerRfm:
+    """``rfm.from_transactions`` of ``store_transactions``, from the per-customer rollup
+    when it covers them (one row per buyer instead of one per order)."""
+    covered, _ = _rollups_cover(
+        con, currency=currency, timezone=timezone, until=until, as_of_day=as_of_day
+    )
+    if not covered:
+        found = store_transactions(con, currency=currency, timezone=timezone, until=until)
+        return rfm.from_transactions(found, as_of_day, config)
+    totals = con.sql(
+        "SELECT customer_id, CAST(last_day AS BIGINT) AS last_day, orders, monetary "  # noqa: S608
+        f"FROM {rollups.CUSTOMERS} WHERE currency = ?",
+        params=[currency],
+    ).to_arrow_table()
+    ids, days, orders, spent = (totals.column(n).to_numpy() for n in totals.column_names)
+    return rfm.from_totals(ids, days, orders, spent, as_of_day, config)
+
+
+def store_cohorts(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    currency: str,
+    timezone: str,
+    grain: cohorts.Grain | str = cohorts.Grain.MONTH,
+    measure: cohorts.Measure | str = cohorts.Measure.CUSTOMERS,
+    periods: int = 24,
+    as_of_day: int | None = None,
+    until: datetime | None = None,
+) -> cohorts.CohortMatrix:
+    """``cohorts.cohort_matrix`` of ``store_transactions``, from the cohort rollup when the
+    rollups cover them (a few hundred cells instead of one row per order)."""
+    grain, measure = cohorts.Grain(grain), cohorts.Measure(measure)
+    covered, last_day = _rollups_cover(
+        con, currency=currency, timezone=timezone, until=until, as_of_day=as_of_day
+    )
+    if not covered or last_day is None:  # no paid order: the empty matrix, as computed
+        found = store_transactions(con, currency=currency, timezone=timezone, until=until)
+        return cohorts.cohort_matrix(
+            found, grain=grain, measure=measure, periods=periods, as_of_day=as_of_day
+        )
+    cells = con.execute(
+        f"SELECT cohort, period, customers, revenue FROM {rollups.COHORTS} "  # noqa: S608
+        "WHERE currency = ? AND grain = ?",
+        [currency, grain.value],
+    ).fetchnumpy()
+    return cohorts.from_cells(
+        np.asarray(cells["cohort"], dtype=np.int64),
+        np.asarray(cells["period"], dtype=np.int64),
+        np.asarray(cells["customers"], dtype=np.int64),
+        np.asarray(cells["revenue"], dtype=np.float64),
+        grain=grain,
+        measure=measure,
+        periods=periods,
+        as_of_day=last_day if as_of_day is None else as_of_day,
     )
 
 

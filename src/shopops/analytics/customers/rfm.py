@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -97,15 +98,9 @@ class RfmConfig:
         return self._grid
 
 
-def _count_below(values: NDArray[np.float64]) -> IntArray:
+def _count_below(values: NDArray[Any]) -> IntArray:
     """For each value, how many values are strictly smaller (ties count each other as equal)."""
     n = values.size
-    low, high = (float(values.min()), float(values.max())) if n else (0.0, 0.0)
-    if n and high - low < 4 * n and np.array_equal(values, np.round(values)):
-        # Whole numbers over a small range (days, order counts): counting, no sorting.
-        shifted = (values - low).astype(np.int64)
-        counts = np.bincount(shifted)
-        return np.asarray((np.cumsum(counts) - counts)[shifted], dtype=np.int64)
     order = np.argsort(values)  # the vectorised quicksort; ties are resolved below
     ordered = values[order]
     run_start = np.ones(n, dtype=bool)
@@ -118,12 +113,33 @@ def _count_below(values: NDArray[np.float64]) -> IntArray:
 
 def quantile_scores(values: ArrayLike, bins: int, *, higher_is_better: bool = True) -> IntArray:
     """Scores 1..bins by the share of values strictly worse than each one."""
-    array = np.asarray(values, dtype=np.float64)
+    array = np.asarray(values)
+    if array.dtype.kind != "i":
+        array = array.astype(np.float64)
     n = array.size
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    worse = _count_below(array if higher_is_better else -array)
-    return np.asarray(1 + (worse * bins) // n, dtype=np.int64)
+    low, high = array.min(), array.max()
+    whole = array.dtype.kind == "i" or bool(np.array_equal(array, np.round(array)))
+    if whole and float(high) - float(low) < 4 * n:
+        # Whole numbers over a small range (days, order counts, amounts in minor units):
+        # counting, no sorting; the score of each distinct value, then of each customer.
+        if array.dtype.kind == "i" and low >= 0 and float(high) < 4 * n:
+            index = array  # the values themselves index the counts
+        else:
+            index = (array - low).astype(np.intp, copy=False)
+        # in place: fresh pages are expensive, and these arrays are as long as the range
+        counts = np.bincount(index)
+        up_to = np.cumsum(counts)
+        worse = np.subtract(up_to, counts, out=counts) if higher_is_better else up_to
+        if not higher_is_better:
+            np.subtract(n, up_to, out=worse)
+        worse *= bins
+        worse //= n
+        worse += 1
+        return np.asarray(worse[index], dtype=np.int64)
+    below = _count_below(array if higher_is_better else -array)
+    return np.asarray(1 + (below * bins) // n, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -157,11 +173,17 @@ def score(
     m = quantile_scores(monetary, settings.bins)
     if not len(r) == len(f) == len(m):
         raise ValidationFailed("rfm.invalid_input", "recency, frequency and monetary differ")
-    fm = (f + m + 1) // 2
+    fm = f + m
+    fm += 1
+    fm >>= 1  # the mean of F and M, halves rounded up
     codes = np.array(
         [[SEGMENTS.index(name) for name in row] for row in settings.segment_grid], dtype=np.int8
     )
-    segment_code = codes[r - 1, fm - 1] if len(r) else np.zeros(0, dtype=np.int8)
+    # codes[r - 1, fm - 1], as one index into the grid read row by row
+    cell = r * settings.bins
+    cell += fm
+    cell -= settings.bins + 1
+    segment_code = codes.ravel()[cell]
     return RfmScores(recency=r, frequency=f, monetary=m, fm=fm, segment_code=segment_code)
 
 
@@ -188,7 +210,7 @@ def from_transactions(
     amounts = transactions.amount[seen]
     if len(customers) == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return CustomerRfm(empty, empty, empty, np.zeros(0), score(empty, empty, empty, config))
+        return _scored(empty, empty, empty, empty, as_of_day, config)
     low, high = int(customers.min()), int(customers.max())
     ids: IntArray | None = None
     if low >= 0 and high < 4 * len(customers) + 1024:  # database ids: index by the id itself
@@ -202,11 +224,63 @@ def from_transactions(
     np.maximum.at(last, index, days)
     present = np.flatnonzero(frequency)
     customer_id = present if ids is None else ids[present]
-    recency = as_of_day - last[present]
+    return _scored(
+        customer_id, last[present], frequency[present], monetary[present], as_of_day, config
+    )
+
+
+def from_totals(
+    customer_id: ArrayLike,
+    last_day: ArrayLike,
+    frequency: ArrayLike,
+    monetary: ArrayLike,
+    as_of_day: int,
+    config: RfmConfig | None = None,
+) -> CustomerRfm:
+    """RFM from each buyer's totals up to ``as_of_day``, in any order (one entry per
+    customer): last purchase day, number of orders, amount spent. The same as
+    ``from_transactions`` over the transactions these totals sum up; the analytics store
+    keeps them per customer (``analytics_rollup_customers``)."""
+    ids = np.asarray(customer_id, dtype=np.int64)
+    days = np.asarray(last_day, dtype=np.int64)
+    orders = np.asarray(frequency, dtype=np.int64)
+    spent = np.asarray(monetary)  # whole amounts (minor units) are scored without sorting
+    if spent.dtype.kind != "i":
+        spent = spent.astype(np.float64)
+    if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+        order = _ascending(ids)
+        ids, days, orders, spent = ids[order], days[order], orders[order], spent[order]
+    return _scored(ids, days, orders, spent, as_of_day, config)
+
+
+def _ascending(ids: IntArray) -> IntArray:
+    """The permutation that sorts distinct ids; database ids (small, non-negative) are
+    placed by value instead of sorted."""
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    low, high = int(ids.min()), int(ids.max())
+    if low >= 0 and high < 4 * len(ids) + 1024:
+        slot = np.full(high + 1, -1, dtype=np.int64)
+        slot[ids] = np.arange(len(ids), dtype=np.int64)
+        return np.asarray(slot[slot >= 0], dtype=np.int64)
+    return np.asarray(np.argsort(ids, kind="stable"), dtype=np.int64)
+
+
+def _scored(
+    customer_id: ArrayLike,
+    last_day: ArrayLike,
+    frequency: ArrayLike,
+    monetary: ArrayLike,
+    as_of_day: int,
+    config: RfmConfig | None,
+) -> CustomerRfm:
+    """Buyers in id order with their totals -> recency and scores."""
+    recency = as_of_day - np.asarray(last_day, dtype=np.int64)
+    frequency = np.asarray(frequency, dtype=np.int64)
     return CustomerRfm(
         customer_id=np.asarray(customer_id, dtype=np.int64),
         recency_days=np.asarray(recency, dtype=np.int64),
-        frequency=np.asarray(frequency[present], dtype=np.int64),
-        monetary=np.asarray(monetary[present], dtype=np.float64),
-        scores=score(recency, frequency[present], monetary[present], config),
+        frequency=frequency,
+        monetary=np.asarray(monetary, dtype=np.float64),
+        scores=score(recency, frequency, monetary, config),
     )

@@ -22,6 +22,9 @@ from shopops.analytics.sources import Sources
 
 NONE = "(none)"
 CANCELLED = ("cancelled", "closed")  # closed: never paid within the payment window
+# Paid, or any later fulfilment state: the orders customer analytics (RFM, cohorts, lifetime
+# value) count as purchases.
+PAID_OR_LATER = ("paid", "processing", "partially_shipped", "shipped", "delivered", "completed")
 PAYMENT_SUCCESS = ("authorized", "captured", "partially_refunded", "refunded", "voided")
 
 Aggregate = Callable[[ir.Table], ir.Scalar]
