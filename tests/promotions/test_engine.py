@@ -375,6 +375,30 @@ def test_the_index_and_a_full_scan_agree() -> None:
     assert indexed == scanned
 
 
+def test_a_reused_promotion_set_explains_each_cart_by_its_own_conflict() -> None:
+    # the set remembers losers' explanation lines between carts: the same two promotions
+    # conflict through their group on one cart and through combinable_with on the other
+    rules = [
+        rule(
+            1,
+            "percentage",
+            {"percent": 10},
+            scope={"categories": [1]},
+            stacking={"group": "a", "combinable_with": ["shipping"]},
+        ),
+        rule(2, "percentage", {"percent": 20}, scope={"categories": [2]}, stacking={"group": "a"}),
+    ]
+    shared = PromotionSet(rules)
+    overlapping = cart(line("A", 1, 1000, categories=(1, 2)))
+    apart = cart(line("A", 1, 1000, categories=(1,)), line("B", 1, 1000, categories=(2,)))
+    group = "both are in stacking group 'a' and cover the same line"
+    listed = "not on each other's combinable_with list"
+    for shopping, why in [(overlapping, group), (apart, listed)] * 2:
+        loser = price_cart(shopping, shared).explanation[0]
+        assert (loser.promotion_id, loser.reason) == (1, "not_combinable_with:2")
+        assert loser.message == f"promotion 2 gives the customer more; {why}"
+
+
 def test_same_input_same_output() -> None:
     rules = [
         rule(i, "percentage", {"percent": i}, stacking={"group": f"g{i % 3}"}) for i in range(1, 10)

@@ -28,7 +28,8 @@ from shopops.contexts.promotions import (
     price_cart,
     refund_units,
 )
-from shopops.contexts.promotions.rules import Gift
+from shopops.contexts.promotions.rules import Gift, LineState, RuleContext
+from shopops.contexts.promotions.rules.base import outcome_value
 from tests.promotions.support import AT, cart, line, rule
 
 PROPERTY_SETTINGS = settings(
@@ -256,6 +257,42 @@ def test_the_same_cart_always_prices_the_same(scenario: Any, rng: random.Random)
     rng.shuffle(shuffled)
     assert price_cart(shopping, shuffled, usage) == first
     assert price_cart(shopping, PromotionSet(rules, indexed=False), usage) == first
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_a_rules_stand_alone_value_is_what_applying_it_would_take_off(
+    data: st.DataObject,
+) -> None:
+    # the engine orders its greedy pick by ``value``, a shortcut: it must agree with
+    # ``apply`` clamped the way the engine clamps it, per-cart memo or not
+    params = data.draw(_promotion(1, 1)).params
+    count = data.draw(st.integers(1, 8))
+    net = data.draw(st.lists(st.integers(0, 50000), min_size=count, max_size=count))
+    floor = [min(amount, data.draw(st.integers(0, 50000))) for amount in net]
+    quantities = tuple(data.draw(st.integers(1, 6)) for _ in range(count))
+    lines = tuple(sorted(data.draw(st.sets(st.integers(0, count - 1), min_size=1))))
+    method = data.draw(st.sampled_from(["standard", "express"]))
+    fee, units = data.draw(st.integers(0, 3000)), data.draw(st.none() | st.integers(0, 10))
+    state = LineState(quantities, net, floor)
+    plain = RuleContext(state, lines, method, fee, units)
+    expected = outcome_value(params.apply(plain), plain)
+    assert params.value(plain) == expected
+    memo = RuleContext(state, lines, method, fee, units, {})
+    assert params.value(memo) == params.value(memo) == expected
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(scenarios(), min_size=2, max_size=4))
+def test_a_promotion_set_reused_for_many_carts_prices_each_like_a_fresh_one(
+    drawn: list[Any],
+) -> None:
+    # a PromotionSet remembers explanation lines between carts: nothing of one cart may
+    # leak into the next, whether the line comes from memory or is built afresh
+    _, rules, usage = drawn[0]
+    shared = PromotionSet(rules)
+    for shopping, _, _ in drawn + drawn:
+        assert price_cart(shopping, shared, usage) == price_cart(shopping, rules, usage)
 
 
 @PROPERTY_SETTINGS

@@ -10,15 +10,18 @@ promising ones in full, and keeps the set best for the customer (largest total
 discount; ties to the lower priorities, then the lower ids). Every step is
 ordered, so the same cart always gets the same answer.
 
-Conflicts are bit masks over the candidates (bit ``k`` is the ``k``-th candidate
-by id), so building them is linear in candidates x lines and testing a set is
-one AND.
+Conflicts are bit masks over the candidates (a candidate's bit is its rule's
+position, by id, in the ``PromotionSet``). The conflicts that do not depend on
+the cart (``exclusive``, ``combinable_with``) are worked out once per set; the
+ones from stacking groups are linear in candidates x lines; testing a set is one
+AND.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+from shopops.contexts.promotions.definitions import PromotionRule
 from shopops.contexts.promotions.eligibility import Candidate
 
 MAX_SEEDS = 8  # sets seeded with one contested promotion the greedy pick left out
@@ -37,74 +40,114 @@ def conflict_between(a: Candidate, b: Candidate) -> str | None:
     return None
 
 
-def conflict_masks(candidates: Sequence[Candidate]) -> list[int]:
-    """For each candidate, the bits of the candidates it cannot apply with (symmetric)."""
-    everyone = (1 << len(candidates)) - 1
-    covering: dict[str, dict[int, int]] = {}  # group -> line -> candidates covering it
-    for k, candidate in enumerate(candidates):
-        bit = 1 << k
-        lines = covering.setdefault(candidate.group, {})
-        for line in candidate.lines:
-            lines[line] = lines.get(line, 0) | bit
-    masks = []
-    for k, candidate in enumerate(candidates):
-        lines = covering[candidate.group]
-        mask = 0
-        for line in candidate.lines:
-            mask |= lines[line]
-        masks.append(mask & ~(1 << k))
-    for k, candidate in enumerate(candidates):
-        stacking = candidate.rule.stacking
-        if stacking.exclusive:
-            blocked = everyone
-        elif stacking.combinable_ids is not None:
-            blocked = everyone
-            for j, other in enumerate(candidates):
-                if stacking.allows(other.id, other.group):
-                    blocked &= ~(1 << j)
-        else:
+def static_conflicts(rules: Sequence[PromotionRule]) -> tuple[int, ...]:
+    """For each rule (by position), the bits of the rules it can never apply with: one of
+    the two is exclusive, or a ``combinable_with`` list leaves the other out (symmetric).
+
+    These do not depend on the cart: ``PromotionSet`` works them out once.
+    """
+    everyone = (1 << len(rules)) - 1
+    exclusive = 0
+    for k, rule in enumerate(rules):
+        if rule.stacking.exclusive:
+            exclusive |= 1 << k
+    masks = [everyone if exclusive >> k & 1 else exclusive for k in range(len(rules))]
+    for k, rule in enumerate(rules):
+        stacking = rule.stacking
+        if stacking.combinable_ids is None:
             continue
-        blocked &= ~(1 << k)
-        masks[k] |= blocked
-        j = 0
-        while blocked >> j:
-            if blocked >> j & 1:
+        for j, other in enumerate(rules):
+            if not stacking.allows(other.id, other.group):
+                masks[k] |= 1 << j
                 masks[j] |= 1 << k
-            j += 1
-    return masks
+    for k in range(len(rules)):
+        masks[k] &= ~(1 << k)
+    return tuple(masks)
+
+
+def conflict_masks(
+    candidates: Sequence[Candidate],
+    conflicts: Sequence[int],
+    line_rules: Sequence[int],
+    groups: Mapping[str, int],
+) -> tuple[list[int], list[int]]:
+    """For each candidate, the bits of the candidates it cannot apply with (symmetric),
+    and, within those, the ones of its stacking group that cover one of its lines.
+
+    A candidate's bit is its rule's position in the ``PromotionSet`` (ascending
+    positions are ascending ids); ``conflicts`` are the set's ``static_conflicts``,
+    ``line_rules`` the bits of the rules keeping each line, ``groups`` those of each
+    stacking group's rules.
+    """
+    present = 0
+    for candidate in candidates:
+        present |= 1 << candidate.position
+    anywhere = 0  # the rules keeping some line: all a candidate covering every line meets
+    for rules in line_rules:
+        anywhere |= rules
+    line_count = len(line_rules)
+    in_group: dict[str, int] = {}  # group -> its candidates
+    masks, shared = [], []
+    for candidate in candidates:
+        group = candidate.group
+        others = in_group.get(group)
+        if others is None:
+            others = in_group[group] = groups[group] & present
+        lines = candidate.lines
+        if len(lines) == line_count:
+            met = anywhere
+        else:
+            met = 0
+            for line in lines:
+                met |= line_rules[line]
+        position = candidate.position
+        mask = met & others & ~(1 << position)
+        shared.append(mask)
+        masks.append(mask | (conflicts[position] & present))
+    return masks, shared
 
 
 def candidate_sets(
-    candidates: Sequence[Candidate], masks: Sequence[int], standalone: Callable[[int], int]
+    candidates: Sequence[Candidate],
+    masks: Sequence[int],
+    standalone: Callable[[Candidate], int],
+    tiebreak: Sequence[int],
 ) -> list[int]:
-    """Compatible sets worth pricing in full, as bit masks over ``candidates``.
+    """Compatible sets worth pricing in full, as bit masks (see ``conflict_masks``).
 
     First the greedy pick; then, best first and at most ``MAX_PRICED - 1`` of
     them, the seeded picks whose members' stand-alone values add up to more than
     those of the members they displace (the others cannot be expected to win).
+    ``tiebreak`` ranks every rule of the set (by position) by priority, then id.
     """
-    contested = [k for k, mask in enumerate(masks) if mask]
-    free = sum(1 << k for k, mask in enumerate(masks) if not mask)
-    if not contested:
+    free = 0
+    values: dict[int, int] = {}
+    span = len(tiebreak)
+    order: list[tuple[int, int, int]] = []  # (greedy order, bit, mask)
+    for candidate, mask in zip(candidates, masks, strict=True):
+        position = candidate.position
+        if mask:
+            value = values[position] = standalone(candidate)
+            # the most valuable first, ties to the lower priority, then to the lower id
+            order.append((tiebreak[position] - value * span, 1 << position, mask))
+        else:
+            free |= 1 << position
+    if not order:
         return [free]
-    values = {k: standalone(k) for k in contested}
-    order = sorted(
-        contested,
-        key=lambda k: (-values[k], candidates[k].rule.stacking.priority, candidates[k].id),
-    )
+    order.sort()
 
     def greedy(chosen: int) -> int:
-        for k in order:
-            if not masks[k] & chosen:
-                chosen |= 1 << k
+        for _, bit, mask in order:
+            if not mask & chosen:
+                chosen |= bit
         return free | chosen
 
     first = greedy(0)
     seeded: list[tuple[int, int]] = []
-    for seed in [k for k in order if not first >> k & 1][:MAX_SEEDS]:
-        picked = greedy(1 << seed)
-        gain = sum(values[k] for k in members(picked & ~first)) - sum(
-            values[k] for k in members(first & ~picked)
+    for seed in [bit for _, bit, _ in order if not first & bit][:MAX_SEEDS]:
+        picked = greedy(seed)
+        gain = sum([values[k] for k in members(picked & ~first)]) - sum(
+            [values[k] for k in members(first & ~picked)]
         )
         if gain > 0 and all(picked != other for _, other in seeded):
             seeded.append((-gain, picked))

@@ -8,7 +8,7 @@ floors and budgets and records it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import IntEnum
@@ -42,21 +42,39 @@ class LineState:
         return max(self.net[index] - self.floor[index], 0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RuleContext:
+    """What one rule sees. Not frozen: the engine points one context at promotion after
+    promotion (rules only read it, and never keep it)."""
+
     state: LineState
     lines: tuple[int, ...]  # indexes of the cart lines in the promotion's scope
     shipping_method: str
     shipping_fee_minor: int
     units_left: int | None  # flash/gift units this cart may still take (None: no quota)
+    # Set only while the line amounts cannot change (the engine's stand-alone pass, where
+    # every rule sees the list prices): a rule may keep what it derives from them here,
+    # under a key naming the rule type, for the next rule of the cart. None otherwise.
+    memo: dict[Hashable, Any] | None = None
 
     def base(self) -> int:
         """The scoped lines' current amount (what spend thresholds look at)."""
         net = self.state.net
-        return sum(net[i] for i in self.lines)
+        return sum([net[i] for i in self.lines])
+
+    def totals(self) -> tuple[int, int]:
+        """The scoped lines' current amount, and their room above their floors, in total."""
+        net, floor, lines = self.state.net, self.state.floor, self.lines
+        base = sum([net[i] for i in lines])
+        return base, base - sum([floor[i] for i in lines])
 
 
-@dataclass(frozen=True, slots=True)
+# The outcomes are built for every promotion of every cart, several times: they are not
+# frozen (a frozen dataclass costs about three times as much to build); nothing changes
+# one once it is returned.
+
+
+@dataclass(slots=True)
 class LineDiscounts:
     """Per-line amounts off (before floors), and units taken from a quota."""
 
@@ -64,12 +82,12 @@ class LineDiscounts:
     units: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderDiscount:
     amount: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ShippingDiscount:
     amount: int
 
@@ -81,7 +99,7 @@ class GiftLine:
     unit_price_minor: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Skip:
     """The rule gives nothing here: a stable reason code and a sentence."""
 
@@ -98,7 +116,40 @@ class RuleParams(Protocol):
 
     def apply(self, context: RuleContext) -> Outcome: ...
 
+    def value(self, context: RuleContext) -> int:
+        """What ``apply`` would take off on its own, as one amount (``outcome_value``):
+        the stand-alone value that orders the engine's greedy pick."""
+        ...
+
     def to_json(self, currency: str | None) -> dict[str, Any]: ...
+
+
+def clamped_total(amounts: Mapping[int, int], state: LineState) -> int:
+    """What ``line_discounts(amounts, state)`` adds up to (with no cap)."""
+    net, floor = state.net, state.floor
+    total = 0
+    for i, amount in amounts.items():
+        room = net[i] - floor[i]
+        if amount > room:
+            amount = room
+        if amount > 0:
+            total += amount
+    return total
+
+
+def outcome_value(outcome: Outcome, context: RuleContext) -> int:
+    """What an outcome takes off on its own: its line amounts; an order amount within the
+    room of the lines above their floors; a shipping amount within the fee; a gift's worth."""
+    if isinstance(outcome, LineDiscounts):
+        return sum(outcome.amounts.values())
+    if isinstance(outcome, OrderDiscount):
+        net, floor = context.state.net, context.state.floor
+        return min(outcome.amount, sum([net[i] - floor[i] for i in context.lines]))
+    if isinstance(outcome, Skip):
+        return 0
+    if isinstance(outcome, ShippingDiscount):
+        return min(outcome.amount, context.shipping_fee_minor)
+    return outcome.quantity * outcome.unit_price_minor
 
 
 class Reader:
@@ -233,7 +284,9 @@ def line_discounts(
     net, floor = state.net, state.floor
     clamped = {}
     for i, amount in amounts.items():
-        amount = min(amount, net[i] - floor[i])
+        room = net[i] - floor[i]
+        if amount > room:
+            amount = room
         if amount > 0:
             clamped[i] = amount
     if cap is not None and sum(clamped.values()) > cap:

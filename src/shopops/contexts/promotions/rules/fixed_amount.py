@@ -11,6 +11,7 @@ from shopops.contexts.promotions.rules.base import (
     Outcome,
     Reader,
     RuleContext,
+    clamped_total,
     line_discounts,
     major,
 )
@@ -33,6 +34,14 @@ class FixedAmountOff:
         quantities = context.state.quantities
         amounts = {i: self.amount_minor * quantities[i] for i in context.lines}
         return line_discounts(amounts, context.state)
+
+    def value(self, context: RuleContext) -> int:
+        if self.per == "order":
+            base, room = context.totals()
+            return min(self.amount_minor, base, room)
+        quantities = context.state.quantities
+        amounts = {i: self.amount_minor * quantities[i] for i in context.lines}
+        return clamped_total(amounts, context.state)
 
     def to_json(self, currency: str | None) -> dict[str, Any]:
         return {"amount": major(self.amount_minor, currency), "per": self.per}

@@ -21,6 +21,7 @@ from shopops.contexts.promotions.rules.base import (
     Skip,
     line_discounts,
     major,
+    outcome_value,
 )
 
 FIELDS = ("price",)
@@ -52,6 +53,9 @@ class FlashPrice:
                 units_by_line[i] = units
         result = line_discounts(amounts, state)
         return LineDiscounts(result.amounts, units=sum(units_by_line[i] for i in result.amounts))
+
+    def value(self, context: RuleContext) -> int:
+        return outcome_value(self.apply(context), context)
 
     def to_json(self, currency: str | None) -> dict[str, Any]:
         return {"price": major(self.price_minor, currency)}

@@ -17,6 +17,7 @@ from shopops.contexts.promotions.rules.base import (
     Reader,
     RuleContext,
     Skip,
+    outcome_value,
 )
 
 FIELDS = ("sku", "quantity")
@@ -37,6 +38,9 @@ class Gift:
         if context.units_left is not None and context.units_left < self.quantity:
             return Skip(Reason.QUOTA_EXHAUSTED, "no gifts left")
         return GiftLine(self.sku, self.quantity, self.unit_price_minor)
+
+    def value(self, context: RuleContext) -> int:
+        return outcome_value(self.apply(context), context)
 
     def to_json(self, currency: str | None) -> dict[str, Any]:
         return {"sku": self.sku, "quantity": self.quantity}

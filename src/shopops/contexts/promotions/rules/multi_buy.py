@@ -18,6 +18,7 @@ from shopops.contexts.promotions.rules.base import (
     Reader,
     RuleContext,
     Skip,
+    clamped_total,
     line_discounts,
     percent_text,
 )
@@ -39,9 +40,18 @@ class MultiBuy:
         return Level.ITEM
 
     def apply(self, context: RuleContext) -> Outcome:
+        amounts = self._amounts(context)
+        return amounts if isinstance(amounts, Skip) else line_discounts(amounts, context.state)
+
+    def value(self, context: RuleContext) -> int:
+        amounts = self._amounts(context)
+        return 0 if isinstance(amounts, Skip) else clamped_total(amounts, context.state)
+
+    def _amounts(self, context: RuleContext) -> dict[int, int] | Skip:
+        """The discounted units' amounts, cheapest units first, before the lines' floors."""
         state = context.state
         quantities, net = state.quantities, state.net
-        pool = sum(quantities[i] for i in context.lines)
+        pool = sum([quantities[i] for i in context.lines])
         applications = pool // (self.buy + self.get)
         if self.max_applications is not None:
             applications = min(applications, self.max_applications)
@@ -61,7 +71,7 @@ class MultiBuy:
             discounted -= units
             if discounted == 0:
                 break
-        return line_discounts(amounts, state)
+        return amounts
 
     def to_json(self, currency: str | None) -> dict[str, Any]:
         data: dict[str, Any] = (

@@ -14,6 +14,7 @@ from shopops.contexts.promotions.rules.base import (
     ShippingDiscount,
     Skip,
     major,
+    outcome_value,
 )
 
 FIELDS = ("methods", "max_fee")
@@ -38,6 +39,9 @@ class FreeShipping:
         if self.max_fee_minor is not None:
             fee = min(fee, self.max_fee_minor)
         return ShippingDiscount(fee)
+
+    def value(self, context: RuleContext) -> int:
+        return outcome_value(self.apply(context), context)
 
     def to_json(self, currency: str | None) -> dict[str, Any]:
         data: dict[str, Any] = {"methods": list(self.methods)}

@@ -33,11 +33,21 @@ class SpendTiers:
 
     def apply(self, context: RuleContext) -> Outcome:
         base = context.base()
-        reached = [save for spend, save in self.tiers if base >= spend]
-        if not reached:
+        amount = self._amount(base)
+        if amount is None:
             lowest = self.tiers[0][0]
             return Skip(Reason.MIN_SPEND_NOT_MET, f"spend {lowest - base} more (minor units)")
-        return OrderDiscount(min(reached[-1], base))
+        return OrderDiscount(amount)
+
+    def value(self, context: RuleContext) -> int:
+        base, room = context.totals()
+        amount = self._amount(base)
+        return 0 if amount is None else min(amount, room)
+
+    def _amount(self, base: int) -> int | None:
+        """The highest tier reached (None: none is)."""
+        reached = [save for spend, save in self.tiers if base >= spend]
+        return min(reached[-1], base) if reached else None
 
     def to_json(self, currency: str | None) -> dict[str, Any]:
         return {
@@ -60,13 +70,25 @@ class RepeatingThreshold:
 
     def apply(self, context: RuleContext) -> Outcome:
         base = context.base()
+        amount = self._amount(base)
+        if amount is None:
+            return Skip(Reason.MIN_SPEND_NOT_MET, f"spend {self.every_minor - base} more")
+        return OrderDiscount(amount)
+
+    def value(self, context: RuleContext) -> int:
+        base, room = context.totals()
+        amount = self._amount(base)
+        return 0 if amount is None else min(amount, room)
+
+    def _amount(self, base: int) -> int | None:
+        """What the steps reached save (None: not one step is)."""
         times = base // self.every_minor
         if times == 0:
-            return Skip(Reason.MIN_SPEND_NOT_MET, f"spend {self.every_minor - base} more")
+            return None
         amount = times * self.save_minor
         if self.max_discount_minor is not None:
             amount = min(amount, self.max_discount_minor)
-        return OrderDiscount(min(amount, base))
+        return min(amount, base)
 
     def to_json(self, currency: str | None) -> dict[str, Any]:
         data: dict[str, Any] = {
