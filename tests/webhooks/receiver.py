@@ -60,6 +60,8 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
+                if len(body) < length:
+                    return  # the sender died mid-request (a killed worker): nothing arrived
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status = receiver._record(headers, body)
                 if receiver.delay:
