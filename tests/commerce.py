@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+from sqlalchemy import Engine, event
 
 from shopops.bootstrap import Container
 from shopops.contexts import inventory, orders
@@ -90,3 +92,18 @@ def stock_of(container: Container, sku: str) -> list[tuple[int, int, int]]:
     with container.session_factory() as session:
         rows = inventory.list_stock(session, inventory.StockFilter(sku=sku, limit=100))
         return [(level.warehouse_id, level.on_hand, level.reserved) for level, _ in rows]
+
+
+def statement_kinds(engine: Engine, call: Callable[[], object]) -> list[str]:
+    """The first word of every SQL statement ``call`` sends through ``engine``."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]).lstrip().split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen

@@ -81,6 +81,10 @@ class Shop:
             detail = group_buying.get_group(uow, group_id)
             return detail
 
+    def performance(self, offer_id: int) -> group_buying.GroupBuyFigures:
+        with self.container.uow(SYSTEM) as uow:
+            return group_buying.offer_performance(uow, offer_id).figures
+
     def order(self, order_id: int) -> orders.Order:
         with self.container.uow(SYSTEM) as uow:
             return orders.get_order(uow, order_id)
@@ -118,6 +122,30 @@ class Shop:
         with self.container.session_factory() as session:
             rows = inventory.list_stock(session, inventory.StockFilter(sku="TEA", limit=10))
             return sum(level.reserved for level, _ in rows)
+
+
+def sell(shop: Shop) -> int:
+    """An offer for groups of two, open for an hour, at 59.90 instead of 99.90: one group
+    filled (2 units + 1 unit), one failed (its paid opener refunded, a member who left
+    unpaid, one cancelled unpaid), one still open (test_service has the figures)."""
+    offer = shop.offer(group_size=2, duration_minutes=60, max_quantity=2)
+    buyers = [shop.customer() for _ in range(6)]
+    filled = shop.join(offer, buyers[0], quantity=2)
+    second = shop.join(offer, buyers[1], filled.detail.group.id)
+    shop.pay(filled.order.id)
+    shop.pay(second.order.id)
+    failing = shop.join(offer, buyers[2])
+    group_id = failing.detail.group.id
+    shop.pay(failing.order.id)
+    shop.join(offer, buyers[3], group_id)  # never pays: closed after 30 minutes, leaves
+    shop.clock.advance(timedelta(minutes=31))
+    shop.run(orders.close_unpaid)
+    shop.clock.advance(timedelta(minutes=9))
+    shop.join(offer, buyers[4], group_id)  # takes the free place, never pays
+    shop.clock.advance(timedelta(minutes=21))  # the failing group expired a minute ago
+    shop.expire()
+    shop.join(offer, buyers[5])
+    return offer
 
 
 def build_shop(container: Container, clock: FrozenClock) -> Shop:

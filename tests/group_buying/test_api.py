@@ -1,16 +1,20 @@
-"""Group buying over HTTP: offers, opening and joining groups, reading them."""
+"""Group buying over HTTP: offers, opening and joining groups, reading them, performance."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from shopops.api.app import create_app
+from shopops.api.introspection import iter_endpoints
 from shopops.auth.permissions import Role
 from shopops.bootstrap import Container
 from shopops.contexts import customers
 from tests.commerce import SYSTEM, add_skus, add_warehouse
+from tests.group_buying.conftest import Shop, sell
 
 ADDRESS = {
     "recipient": "Wang Fang",
@@ -100,3 +104,59 @@ def test_offers_and_groups_over_http(client_as: Any, buyers: list[int]) -> None:
     assert (refused.status_code, refused.json()["code"]) == (409, "group_buys.offer_not_running")
     missing = agent.get("/v1/group-buys/groups/999")
     assert (missing.status_code, missing.json()["code"]) == (404, "group_buys.group_not_found")
+
+
+def test_performance_over_http_and_the_cli_say_the_same(
+    shop: Shop, staff_on: Any, client_on: Any, cli: Any
+) -> None:
+    offer = sell(shop)
+    marketing = client_on(shop.container, staff_on(shop.container, Role.MARKETING).token)
+    response = marketing.get(f"/v1/group-buys/{offer}/performance")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert datetime.fromisoformat(body.pop("as_of")) == shop.clock.now()
+    assert body == {
+        "offer_id": offer,
+        "name": "Three for 59.90",
+        "status": "active",
+        "currency": "USD",
+        "groups_opened": 3,
+        "groups_succeeded": 1,
+        "groups_failed": 1,
+        "groups_open": 1,
+        "success_rate": 0.5,
+        "members_joined": 6,
+        "members_left": 1,
+        "orders_paid": 3,
+        "orders_cancelled": 2,
+        "orders_refunded": 1,
+        "orders_refunded_amount": "59.90",
+        "orders_succeeded": 2,
+        "units_succeeded": 3,
+        "discount": "120.00",
+        "gmv": "179.70",
+    }
+    result = cli(shop.container, "group-buys", "performance", str(offer), "--format", "json")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert datetime.fromisoformat(printed.pop("as_of")) == shop.clock.now()
+    assert printed == body
+
+    missing = marketing.get(f"/v1/group-buys/{offer + 1}/performance")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["code"] == "group_buys.not_found"
+    for role in (Role.CS_AGENT, Role.WAREHOUSE, Role.FINANCE):  # no promotions.read
+        denied = client_on(shop.container, staff_on(shop.container, role).token).get(
+            f"/v1/group-buys/{offer}/performance"
+        )
+        assert (denied.status_code, denied.json()["code"]) == (403, "auth.permission_denied")
+        assert denied.json()["details"] == {"permission": "promotions.read"}
+
+
+def test_performance_is_guarded_like_reading_the_offer(container: Container) -> None:
+    """The role matrix (tests/architecture) walks every guarded endpoint: this one is
+    there, with the permission of reading the offer."""
+    guards = {(e.method, e.path): e.permissions for e in iter_endpoints(create_app(container))}
+    assert guards[("GET", "/v1/group-buys/{offer_id}/performance")] == ("promotions.read",)
+    assert guards[("GET", "/v1/group-buys/{offer_id}")] == ("promotions.read",)

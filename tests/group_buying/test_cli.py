@@ -6,8 +6,9 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from shopops.kernel.errors import DomainError
-from tests.group_buying.conftest import NOW, Shop
+from shopops.cli.errors import EXIT_NOT_FOUND, exit_code_for
+from shopops.kernel.errors import DomainError, NotFound
+from tests.group_buying.conftest import NOW, Shop, sell
 
 ADDRESS = ["--recipient", "Wang Fang", "--line1", "88 Nanjing Road", "--city", "Shanghai"]
 ADDRESS += ["--country", "CN"]
@@ -76,3 +77,30 @@ def test_create_join_inspect_and_expire(cli: Any, shop: Shop) -> None:
     [group] = json.loads(ok(cli, shop, "group-buys", "groups", "1", "--format", "json"))
     assert group["status"] == "failed"
     assert ok(cli, shop, "group-buys", "end", "1").strip() == "offer 1 is ended"
+
+
+def test_performance_as_a_table(cli: Any, shop: Shop) -> None:
+    offer = sell(shop)
+    table = ok(cli, shop, "group-buys", "performance", str(offer))
+    assert f"Offer {offer} performance" in table
+    cells = {
+        tuple(cell.strip() for cell in line.strip("│").split("│"))
+        for line in table.splitlines()
+        if line.startswith("│")
+    }
+    assert {
+        ("groups opened", "3"),
+        ("groups succeeded", "1"),
+        ("orders refunded amount", "59.90"),
+        ("discount", "120.00"),
+        ("gmv", "179.70"),
+        ("success rate", "50.0%"),
+    } <= cells
+
+
+def test_performance_of_an_unknown_offer_fails(cli: Any, shop: Shop) -> None:
+    result = cli(shop.container, "group-buys", "performance", "42")
+    assert result.exit_code != 0
+    assert isinstance(result.exception, NotFound)
+    assert result.exception.code == "group_buys.not_found"
+    assert exit_code_for(result.exception) == EXIT_NOT_FOUND

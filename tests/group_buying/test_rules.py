@@ -92,3 +92,62 @@ def test_random_histories_keep_the_invariants(size: int, steps: list[tuple[str, 
         if current.status == GroupStatus.FAILED:
             assert now >= current.expires_at
             assert current.paid < current.size
+
+
+# --- performance ---------------------------------------------------------------------
+
+
+def test_success_rate_counts_settled_groups_only() -> None:
+    assert rules.success_rate(0, 0) is None
+    assert (rules.success_rate(1, 1), rules.success_rate(2, 1), rules.success_rate(0, 4)) == (
+        0.5,
+        0.666667,
+        0.0,
+    )
+    with pytest.raises(ValueError, match="never negative"):
+        rules.success_rate(-1, 2)
+
+
+@given(succeeded=st.integers(0, 10**9), failed=st.integers(0, 10**9))
+def test_success_rate_is_a_share_that_moves_with_the_outcomes(succeeded: int, failed: int) -> None:
+    rate = rules.success_rate(succeeded, failed)
+    if succeeded + failed == 0:
+        assert rate is None
+        return
+    assert rate is not None
+    assert 0 <= rate <= 1
+    assert abs(rate - succeeded / (succeeded + failed)) <= 5e-7
+    if failed == 0:
+        assert rate == 1
+    if succeeded == 0:
+        assert rate == 0
+    more_successes, more_failures = (
+        rules.success_rate(succeeded + 1, failed),
+        rules.success_rate(succeeded, failed + 1),
+    )
+    assert more_successes is not None
+    assert more_failures is not None
+    assert more_failures <= rate <= more_successes
+
+
+@given(
+    list_price=st.integers(1, 10**9),
+    group_price=st.integers(1, 10**9),
+    units=st.lists(st.integers(0, 1000), max_size=10),
+)
+def test_discount_cost_adds_up_over_orders(
+    list_price: int, group_price: int, units: list[int]
+) -> None:
+    def cost(n: int) -> int:
+        return rules.discount_cost(
+            list_price_minor=list_price, group_price_minor=group_price, units=n
+        )
+
+    assert cost(sum(units)) == sum(cost(n) for n in units)
+    assert cost(sum(units)) + group_price * sum(units) == list_price * sum(units)
+    assert (cost(1) > 0) == (group_price < list_price)
+
+
+def test_discount_cost_refuses_negative_units() -> None:
+    with pytest.raises(ValueError, match="never negative"):
+        rules.discount_cost(list_price_minor=9990, group_price_minor=5990, units=-1)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from shopops.contexts import fulfilment, group_buying, orders, payments
-from shopops.kernel.errors import DomainError
+from shopops.kernel.errors import DomainError, NotFound, PermissionDenied
+from shopops.kernel.events import Actor
 from shopops.kernel.time import FrozenClock
-from tests.commerce import SYSTEM
+from tests.commerce import SYSTEM, statement_kinds
 from tests.conftest import ContainerFactory
-from tests.group_buying.conftest import NOW, Shop, build_shop
+from tests.group_buying.conftest import NOW, Shop, build_shop, sell
 
 
 def refused(shop: Shop, call: Any) -> DomainError:
@@ -236,3 +238,109 @@ def test_the_expiry_job_counts_payments_whose_events_are_not_handled_yet(
     assert shop.expire() == group_buying.ExpiryRun(succeeded=1, failed=0, refunds=0)
     assert shop.group(group_id).paid == 2
     assert shop.order(joined.order.id).fulfilment_hold is None
+
+
+# --- performance ---------------------------------------------------------------------
+
+LIST, GROUP = 9990, 5990  # the SKU's price and the group price
+NOTHING = group_buying.GroupBuyFigures(*([0] * 14))
+
+
+def test_performance_of_a_filled_a_failed_and_an_open_group(shop: Shop) -> None:
+    offer = shop.offer(group_size=2, duration_minutes=60, max_quantity=2)
+    other = shop.offer(name="Other tea")
+    assert shop.performance(offer) == NOTHING
+    assert NOTHING.success_rate is None
+    buyers = [shop.customer() for _ in range(6)]
+    filled = shop.join(offer, buyers[0], quantity=2)
+    second = shop.join(offer, buyers[1], filled.detail.group.id)
+    shop.pay(filled.order.id)
+    shop.pay(second.order.id)
+    assert shop.group(filled.detail.group.id).group.status == "succeeded"
+    failing = shop.join(offer, buyers[2])
+    group_id = failing.detail.group.id
+    shop.pay(failing.order.id)
+    leaver = shop.join(offer, buyers[3], group_id).order
+    shop.join(other, buyers[3])  # another offer's group counts only there
+    shop.clock.advance(timedelta(minutes=31))
+    assert shop.run(orders.close_unpaid) == 2  # leaver, and the other offer's order
+    assert shop.order(leaver.id).status == "closed"
+    shop.clock.advance(timedelta(minutes=9))
+    shop.join(offer, buyers[4], group_id)  # takes the freed place, never pays
+    shop.clock.advance(timedelta(minutes=21))  # the failing group expired a minute ago
+    units = 2 + 1
+    before_expiry = group_buying.GroupBuyFigures(
+        groups_opened=2,
+        groups_succeeded=1,
+        groups_failed=0,
+        groups_open=1,  # expired, not settled yet
+        members_joined=5,
+        members_left=1,
+        orders_paid=3,
+        orders_cancelled=0,
+        orders_refunded=0,
+        orders_refunded_minor=0,
+        orders_succeeded=2,
+        units_succeeded=units,
+        discount_minor=(LIST - GROUP) * units,
+        gmv_minor=GROUP * units,
+    )
+    assert shop.performance(offer) == before_expiry
+    assert before_expiry.success_rate == 1.0
+
+    assert shop.expire() == group_buying.ExpiryRun(succeeded=0, failed=1, refunds=1)
+    shop.join(offer, buyers[5])
+    final = replace(
+        before_expiry,
+        groups_opened=3,
+        groups_failed=1,
+        groups_open=1,  # the one just opened
+        members_joined=6,
+        orders_cancelled=2,  # the paid opener and the unpaid newcomer
+        orders_refunded=1,
+        orders_refunded_minor=GROUP,
+    )
+    assert shop.performance(offer) == final
+    assert final.success_rate == 0.5
+    assert final.groups_opened == final.groups_succeeded + final.groups_failed + final.groups_open
+    assert (shop.performance(other).groups_opened, shop.performance(other).members_left) == (1, 1)
+
+
+def test_the_sell_history_of_the_api_and_cli_tests(shop: Shop) -> None:
+    assert shop.performance(sell(shop)) == group_buying.GroupBuyFigures(
+        groups_opened=3,
+        groups_succeeded=1,
+        groups_failed=1,
+        groups_open=1,
+        members_joined=6,
+        members_left=1,
+        orders_paid=3,
+        orders_cancelled=2,
+        orders_refunded=1,
+        orders_refunded_minor=5990,
+        orders_succeeded=2,
+        units_succeeded=3,
+        discount_minor=12000,
+        gmv_minor=17970,
+    )
+
+
+def test_performance_reads_in_three_queries_whatever_the_groups(shop: Shop) -> None:
+    empty = shop.offer(name="Empty")
+    busy = sell(shop)
+    before = shop.counts()
+    for offer in (empty, busy):
+        seen = statement_kinds(shop.container.engine, lambda o=offer: shop.performance(o))
+        assert [s for s in seen if s != "BEGIN"] == ["SELECT"] * 3  # offer, groups, members
+    assert shop.counts() == before
+
+
+def test_performance_needs_promotions_read_and_an_offer(shop: Shop) -> None:
+    offer = shop.offer()
+    with pytest.raises(NotFound) as missing, shop.container.uow(SYSTEM) as uow:
+        group_buying.offer_performance(uow, offer + 1)
+    assert missing.value.code == "group_buys.not_found"
+    clerk = Actor("user", 7, "clerk", frozenset({"orders.read", "orders.write"}))
+    with pytest.raises(PermissionDenied) as denied, shop.container.uow(clerk) as uow:
+        group_buying.offer_performance(uow, offer)
+    assert denied.value.details == {"permission": "promotions.read"}

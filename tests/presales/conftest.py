@@ -68,6 +68,15 @@ class Shop:
     def pay(self, order_id: int) -> payments.Payment:
         return orders.pay_order(self.tx(), self.container.payment_gateway, order_id=order_id)
 
+    def cancel(self, order_id: int) -> None:
+        orders.cancel_and_refund(
+            self.tx(), self.container.payment_gateway, order_id=order_id, reason="changed mind"
+        )
+
+    def performance(self, presale_id: int) -> presales.PresaleFigures:
+        with self.container.uow(SYSTEM) as uow:
+            return presales.offer_performance(uow, presale_id).figures
+
     def order(self, order_id: int) -> orders.Order:
         with self.container.uow(SYSTEM) as uow:
             return orders.get_order(uow, order_id)
@@ -116,6 +125,26 @@ class Shop:
                 name: int(session.scalar(select(func.count()).select_from(model)) or 0)
                 for name, model in tables.items()
             }
+
+
+def sell(shop: Shop) -> int:
+    """A presale whose orders ended every way, at the end of its balance window once the
+    close job ran: 1 and 2 units converted, 1 and 2 units forfeited, 1 unit cancelled
+    after its deposit, 1 closed before paying one (test_service has the same figures)."""
+    presale = shop.presale()
+    converted = [shop.place(presale), shop.place(presale, quantity=2)]
+    forfeited = [shop.place(presale), shop.place(presale, quantity=2)]
+    cancelled = shop.place(presale)
+    shop.place(presale)  # its deposit is never paid
+    for order in [*converted, *forfeited, cancelled]:
+        shop.pay(order.id)
+    shop.cancel(cancelled.id)
+    shop.clock.set(DEPOSIT_ENDS + timedelta(hours=1))
+    for order in converted:
+        shop.pay(order.id)
+    shop.clock.set(BALANCE_ENDS)
+    shop.run(orders.close_unpaid)
+    return presale
 
 
 @pytest.fixture

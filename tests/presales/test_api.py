@@ -1,13 +1,17 @@
-"""Presales over HTTP: offers, placing, paying the deposit, listing orders."""
+"""Presales over HTTP: offers, placing, paying the deposit, listing orders, performance."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shopops.api.app import create_app
+from shopops.api.introspection import iter_endpoints
 from shopops.auth.permissions import Role
 from shopops.bootstrap import Container
 from tests.commerce import add_skus, add_warehouse
+from tests.presales.conftest import BALANCE_ENDS, Shop, sell
 
 ADDRESS = {
     "recipient": "Wang Fang",
@@ -85,3 +89,59 @@ def test_presales_over_http(container: Container, client_as: Any) -> None:
         json={"guest": {"email": "g@example.com"}, "shipping_address": ADDRESS},
     )
     assert (late.status_code, late.json()["code"]) == (409, "presales.not_running")
+
+
+def test_performance_over_http_and_the_cli_say_the_same(
+    shop: Shop, staff_on: Any, client_on: Any, cli: Any
+) -> None:
+    presale = sell(shop)
+    marketing = client_on(shop.container, staff_on(shop.container, Role.MARKETING).token)
+    response = marketing.get(f"/v1/presales/{presale}/performance")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert datetime.fromisoformat(body.pop("as_of")) == BALANCE_ENDS
+    assert body == {
+        "presale_id": presale,
+        "name": "Autumn boots",
+        "status": "active",
+        "currency": "USD",
+        "orders_placed": 6,
+        "awaiting_deposit": 0,
+        "cancelled_before_deposit": 1,
+        "deposits_paid": 5,
+        "deposits_paid_amount": "350.00",
+        "balances_paid": 2,
+        "balances_paid_amount": "597.00",
+        "conversion_rate": 0.4,
+        "open": 0,
+        "balance_overdue": 0,
+        "forfeited": 2,
+        "forfeited_amount": "150.00",
+        "cancelled_after_deposit": 1,
+        "discount": "150.00",
+        "gmv": "747.00",
+    }
+    result = cli(shop.container, "presales", "performance", str(presale), "--format", "json")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert datetime.fromisoformat(printed.pop("as_of")) == BALANCE_ENDS
+    assert printed == body
+
+    missing = marketing.get(f"/v1/presales/{presale + 1}/performance")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["code"] == "presales.not_found"
+    for role in (Role.CS_AGENT, Role.WAREHOUSE, Role.FINANCE):  # no promotions.read
+        denied = client_on(shop.container, staff_on(shop.container, role).token).get(
+            f"/v1/presales/{presale}/performance"
+        )
+        assert (denied.status_code, denied.json()["code"]) == (403, "auth.permission_denied")
+        assert denied.json()["details"] == {"permission": "promotions.read"}
+
+
+def test_performance_is_guarded_like_reading_the_presale(container: Container) -> None:
+    """The role matrix (tests/architecture) walks every guarded endpoint: this one is
+    there, with the permission of reading the presale."""
+    guards = {(e.method, e.path): e.permissions for e in iter_endpoints(create_app(container))}
+    assert guards[("GET", "/v1/presales/{presale_id}/performance")] == ("promotions.read",)
+    assert guards[("GET", "/v1/presales/{presale_id}")] == ("promotions.read",)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
-from shopops.kernel.errors import DomainError
-from tests.presales.conftest import BALANCE_ENDS, DEPOSIT_ENDS, NOW, Shop
+from shopops.cli.errors import EXIT_NOT_FOUND, exit_code_for
+from shopops.kernel.errors import DomainError, NotFound
+from tests.presales.conftest import BALANCE_ENDS, DEPOSIT_ENDS, NOW, Shop, sell
 
 ADDRESS = ["--recipient", "Wang Fang", "--line1", "88 Nanjing Road", "--city", "Shanghai"]
 ADDRESS += ["--country", "CN"]
@@ -49,3 +52,38 @@ def test_create_order_pay_and_list(cli: Any, shop: Shop) -> None:
         "199.00",
     )
     assert ok(cli, shop, "presales", "end", "1").strip() == "presale 1 is ended"
+
+
+def table_cells(output: str) -> set[tuple[str, ...]]:
+    return {
+        tuple(cell.strip() for cell in line.strip("│").split("│"))
+        for line in output.splitlines()
+        if line.startswith("│")
+    }
+
+
+def test_performance_as_a_table_and_csv(cli: Any, shop: Shop) -> None:
+    presale = sell(shop)
+    table = ok(cli, shop, "presales", "performance", str(presale))
+    assert f"Presale {presale} performance" in table
+    assert {
+        ("deposits paid", "5"),
+        ("deposits paid amount", "350.00"),
+        ("balances paid amount", "597.00"),
+        ("forfeited amount", "150.00"),
+        ("discount", "150.00"),
+        ("gmv", "747.00"),
+        ("conversion rate", "40.0%"),
+    } <= table_cells(table)
+    output = ok(cli, shop, "presales", "performance", str(presale), "--format", "csv")
+    rows = list(csv.reader(io.StringIO(output)))
+    assert rows[0] == ["figure", "value"]
+    assert {("conversion_rate", "0.4"), ("gmv", "747.00")} <= {tuple(r) for r in rows}
+
+
+def test_performance_of_an_unknown_presale_fails(cli: Any, shop: Shop) -> None:
+    result = cli(shop.container, "presales", "performance", "42")
+    assert result.exit_code != 0
+    assert isinstance(result.exception, NotFound)
+    assert result.exception.code == "presales.not_found"
+    assert exit_code_for(result.exception) == EXIT_NOT_FOUND

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -105,3 +106,30 @@ def test_each_bad_term_has_its_code() -> None:
         ("max_quantity", "presales.invalid_quantity"),
         ("name", "presales.invalid_name"),
     ]
+
+
+# --- performance ---------------------------------------------------------------------
+
+
+def test_a_rate_before_anything_happened_is_none_and_a_part_never_exceeds_its_whole() -> None:
+    assert rules.rate(0, 0) is None
+    assert (rules.rate(2, 5), rules.rate(1, 3), rules.rate(5, 5)) == (0.4, 0.333333, 1.0)
+    for part, whole in ((3, 2), (-1, 2), (1, 0)):
+        with pytest.raises(ValueError, match="0 <= part <= whole"):
+            rules.rate(part, whole)
+
+
+@given(whole=st.integers(1, 10**9), data=st.data())
+def test_a_conversion_rate_is_a_share_between_0_and_1(whole: int, data: st.DataObject) -> None:
+    part = data.draw(st.integers(0, whole))
+    rate = rules.rate(part, whole)
+    assert rate is not None
+    assert 0 <= rate <= 1
+    assert abs(rate - part / whole) <= 5e-7  # rounded to 6 places
+    if part < whole:
+        more = rules.rate(part + 1, whole)
+        assert more is not None
+        assert more >= rate
+    figures = rules.PresaleFigures(*([0] * 14))
+    converted = dataclasses.replace(figures, deposits_paid=whole, balances_paid=part)
+    assert converted.conversion_rate == rate

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from shopops.contexts import orders, payments, presales
-from shopops.kernel.errors import DomainError
-from tests.commerce import SYSTEM
-from tests.presales.conftest import BALANCE_ENDS, DEPOSIT_ENDS, NOW, Shop
+from shopops.kernel.errors import DomainError, NotFound, PermissionDenied
+from shopops.kernel.events import Actor
+from tests.commerce import SYSTEM, statement_kinds
+from tests.presales.conftest import BALANCE_ENDS, DEPOSIT_ENDS, NOW, Shop, sell
 
 
 def refused(shop: Shop, call: Any) -> DomainError:
@@ -178,3 +180,134 @@ def test_a_presale_order_lists_with_its_presale(shop: Shop) -> None:
     with shop.container.uow(SYSTEM) as uow:
         listed = presales.list_orders(uow, presale)
         assert [o.number for o in listed] == [second.number, first.number]
+
+
+# --- performance ---------------------------------------------------------------------
+
+DEPOSIT, WORTH, PRICE = 5000, 10000, 29900  # per unit, as in TERMS
+NOTHING = presales.PresaleFigures(*([0] * 14))
+
+
+def test_performance_follows_the_orders_through_both_windows(shop: Shop) -> None:
+    presale = shop.presale()
+    other = shop.presale(name="Other boots")
+    assert shop.performance(presale) == NOTHING
+    assert NOTHING.conversion_rate is None
+    converted = [shop.place(presale), shop.place(presale, quantity=2)]
+    forfeited = [shop.place(presale), shop.place(presale, quantity=2)]
+    cancelled, never_paid = shop.place(presale), shop.place(presale)
+    elsewhere = shop.place(other)  # another presale's order counts only there
+    for order in [*converted, *forfeited, cancelled, elsewhere]:
+        shop.pay(order.id)
+    shop.cancel(cancelled.id)
+    shop.clock.advance(timedelta(minutes=31))
+    assert shop.run(orders.close_unpaid) == 1  # never_paid: its deposit was due
+    assert shop.order(never_paid.id).status == "closed"
+    late = shop.place(presale)  # its deposit is due in 30 minutes
+    deposit_units = 1 + 2 + 1 + 2 + 1  # converted, forfeited, cancelled
+    deposits = presales.PresaleFigures(
+        orders_placed=7,
+        awaiting_deposit=1,  # late
+        cancelled_before_deposit=1,  # never_paid
+        deposits_paid=5,
+        deposits_paid_minor=DEPOSIT * deposit_units,
+        balances_paid=0,
+        balances_paid_minor=0,
+        open=4,  # converted and forfeited, whose balance is not due yet
+        balance_overdue=0,
+        forfeited=0,
+        forfeited_minor=0,
+        cancelled_after_deposit=1,
+        discount_minor=0,
+        gmv_minor=0,
+    )
+    assert shop.performance(presale) == deposits
+    assert deposits.conversion_rate == 0.0
+
+    shop.clock.set(DEPOSIT_ENDS + timedelta(hours=1))
+    for order in converted:
+        shop.pay(order.id)
+    shop.clock.set(BALANCE_ENDS)  # the balance window is over; the close job has not run
+    converted_units = 1 + 2
+    overdue = replace(
+        deposits,
+        open=0,
+        balance_overdue=2,  # the two to be forfeited: the close job has not run yet
+        balances_paid=2,
+        balances_paid_minor=(PRICE - WORTH) * converted_units,
+        discount_minor=(WORTH - DEPOSIT) * converted_units,
+        gmv_minor=(PRICE - (WORTH - DEPOSIT)) * converted_units,
+    )
+    assert shop.performance(presale) == overdue
+
+    shop.cancel(late.id)  # by staff, before its deposit (closed by the job: never_paid)
+    assert shop.run(orders.close_unpaid) == 3  # forfeited x2, and elsewhere's
+    assert (shop.order(late.id).status, shop.order(late.id).payment_status) == (
+        "cancelled",
+        "unpaid",
+    )
+    final = replace(
+        overdue,
+        awaiting_deposit=0,
+        cancelled_before_deposit=2,
+        balance_overdue=0,
+        forfeited=2,
+        forfeited_minor=DEPOSIT * (1 + 2),
+    )
+    assert shop.performance(presale) == final
+    assert final.conversion_rate == 0.4
+    # the figures add up: every order in one bucket, every deposit in one outcome
+    assert final.orders_placed == (
+        final.awaiting_deposit + final.cancelled_before_deposit + final.deposits_paid
+    )
+    assert final.deposits_paid == (
+        final.balances_paid
+        + final.open
+        + final.balance_overdue
+        + final.forfeited
+        + final.cancelled_after_deposit
+    )
+    assert final.gmv_minor == final.balances_paid_minor + DEPOSIT * converted_units
+    # the other presale saw only its own order
+    assert (shop.performance(other).orders_placed, shop.performance(other).forfeited) == (1, 1)
+
+
+def test_the_sell_history_of_the_api_and_cli_tests(shop: Shop) -> None:
+    figures = shop.performance(sell(shop))
+    assert figures == presales.PresaleFigures(
+        orders_placed=6,
+        awaiting_deposit=0,
+        cancelled_before_deposit=1,
+        deposits_paid=5,
+        deposits_paid_minor=35000,
+        balances_paid=2,
+        balances_paid_minor=59700,
+        open=0,
+        balance_overdue=0,
+        forfeited=2,
+        forfeited_minor=15000,
+        cancelled_after_deposit=1,
+        discount_minor=15000,
+        gmv_minor=74700,
+    )
+
+
+def test_performance_reads_in_two_queries_whatever_the_orders(shop: Shop) -> None:
+    empty = shop.presale(name="Empty")
+    busy = sell(shop)
+    before = shop.counts()
+    for presale in (empty, busy):
+        seen = statement_kinds(shop.container.engine, lambda p=presale: shop.performance(p))
+        assert [s for s in seen if s != "BEGIN"] == ["SELECT", "SELECT"]  # offer, aggregate
+    assert shop.counts() == before
+
+
+def test_performance_needs_promotions_read_and_a_presale(shop: Shop) -> None:
+    presale = shop.presale()
+    with pytest.raises(NotFound) as missing, shop.container.uow(SYSTEM) as uow:
+        presales.offer_performance(uow, presale + 1)
+    assert missing.value.code == "presales.not_found"
+    clerk = Actor("user", 7, "clerk", frozenset({"orders.read", "orders.write"}))
+    with pytest.raises(PermissionDenied) as denied, shop.container.uow(clerk) as uow:
+        presales.offer_performance(uow, presale)
+    assert denied.value.details == {"permission": "promotions.read"}

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import typer
 
 from shopops.cli.context import OutputFormat, console, emit_rows, state
+from shopops.cli.offers import emit_performance
 from shopops.contexts import group_buying, orders
 from shopops.kernel.errors import ValidationFailed
 from shopops.kernel.money import to_major
@@ -173,6 +174,24 @@ def join(
             f"order {order.number}, {to_major(order.total_minor, order.currency)} "
             f"{order.currency}, pay by {order.payment_due_at}"
         )
+
+
+@group_buys_app.command("performance")
+def performance(offer_id: int, fmt: OutputFormat = FORMAT) -> None:
+    """Groups by outcome, success rate, members, orders paid, cancelled and refunded,
+    discount and GMV of succeeded groups."""
+    with state.uow() as uow:
+        report = group_buying.offer_performance(uow, offer_id)
+    rates = {"success_rate": report.figures.success_rate}
+    emit_performance(
+        "offer_id",
+        report.offer,
+        report.as_of,
+        report.figures,
+        rates,
+        fmt,
+        f"Offer {offer_id} performance",
+    )
 
 
 @group_buys_app.command("end")

@@ -10,6 +10,7 @@ import typer
 
 from shopops.cli.context import OutputFormat, console, emit_rows, state
 from shopops.cli.group_buying import moment
+from shopops.cli.offers import emit_performance
 from shopops.contexts import orders, presales
 from shopops.kernel.money import to_major
 
@@ -160,6 +161,23 @@ def list_orders(presale_id: int, fmt: OutputFormat = FORMAT) -> None:
     with state.uow() as uow:
         rows = [_order_row(o) for o in presales.list_orders(uow, presale_id, limit=500)]
     emit_rows(rows, ORDER_HEADERS, fmt, f"Orders of presale {presale_id}")
+
+
+@presales_app.command("performance")
+def performance(presale_id: int, fmt: OutputFormat = FORMAT) -> None:
+    """Orders, deposits and balances paid, conversion, forfeited deposits, discount, GMV."""
+    with state.uow() as uow:
+        report = presales.offer_performance(uow, presale_id)
+    rates = {"conversion_rate": report.figures.conversion_rate}
+    emit_performance(
+        "presale_id",
+        report.offer,
+        report.as_of,
+        report.figures,
+        rates,
+        fmt,
+        f"Presale {presale_id} performance",
+    )
 
 
 @presales_app.command("end")

@@ -21,6 +21,7 @@ from shopops.api.schemas.group_buying import (
     GroupBuyOfferRead,
     GroupBuyOrderCreate,
     GroupBuyOrderRead,
+    GroupBuyPerformanceRead,
 )
 from shopops.auth.permissions import Permission
 from shopops.contexts import group_buying
@@ -73,6 +74,16 @@ def get_group(group_id: int, context: RequestContext = READ_GROUPS) -> BuyingGro
 def get_offer(offer_id: int, context: RequestContext = READ_OFFERS) -> GroupBuyOfferRead:
     with context.uow() as uow:
         return GroupBuyOfferRead.of(group_buying.get_offer(uow, offer_id))
+
+
+@router.get("/{offer_id}/performance", response_model=GroupBuyPerformanceRead)
+def offer_performance(
+    offer_id: int, context: RequestContext = READ_OFFERS
+) -> GroupBuyPerformanceRead:
+    """Groups opened, succeeded, failed and open, success rate, members, orders paid,
+    cancelled and refunded with failed groups, discount cost and GMV of succeeded groups."""
+    with context.uow() as uow:
+        return GroupBuyPerformanceRead.of(group_buying.offer_performance(uow, offer_id))
 
 
 @router.post("/{offer_id}/end", response_model=GroupBuyOfferRead)

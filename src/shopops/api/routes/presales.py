@@ -20,6 +20,7 @@ from shopops.api.schemas.presales import (
     PresaleOrderPage,
     PresaleOrderRead,
     PresalePage,
+    PresalePerformanceRead,
     PresaleRead,
 )
 from shopops.auth.permissions import Permission
@@ -65,6 +66,16 @@ def list_presales(
 def get_presale(presale_id: int, context: RequestContext = READ_OFFERS) -> PresaleRead:
     with context.uow() as uow:
         return PresaleRead.of(presales.get_offer(uow, presale_id))
+
+
+@router.get("/{presale_id}/performance", response_model=PresalePerformanceRead)
+def presale_performance(
+    presale_id: int, context: RequestContext = READ_OFFERS
+) -> PresalePerformanceRead:
+    """Orders placed, deposits and balances paid, conversion, open, overdue and forfeited
+    deposits, cancellations, the deposit bonus granted (discount cost) and GMV."""
+    with context.uow() as uow:
+        return PresalePerformanceRead.of(presales.offer_performance(uow, presale_id))
 
 
 @router.post("/{presale_id}/end", response_model=PresaleRead)

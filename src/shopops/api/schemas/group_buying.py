@@ -205,3 +205,86 @@ class GroupBuyOrderRead(BaseModel):
             total=amount(order.total_minor, order.currency),
             payment_due_at=order.payment_due_at,
         )
+
+
+class GroupBuyPerformanceRead(BaseModel):
+    """How an offer's groups did. Amounts are decimal strings in `currency`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "offer_id": 1,
+                    "name": "Tea for three",
+                    "status": "active",
+                    "currency": "USD",
+                    "as_of": "2026-05-08T00:00:00Z",
+                    "groups_opened": 3,
+                    "groups_succeeded": 1,
+                    "groups_failed": 1,
+                    "groups_open": 1,
+                    "success_rate": 0.5,
+                    "members_joined": 6,
+                    "members_left": 1,
+                    "orders_paid": 3,
+                    "orders_cancelled": 2,
+                    "orders_refunded": 1,
+                    "orders_refunded_amount": "59.90",
+                    "orders_succeeded": 2,
+                    "units_succeeded": 3,
+                    "discount": "120.00",
+                    "gmv": "179.70",
+                }
+            ]
+        }
+    )
+
+    offer_id: int
+    name: str
+    status: str
+    currency: str
+    as_of: datetime
+    groups_opened: int
+    groups_succeeded: int
+    groups_failed: int
+    groups_open: int = Field(description="Not settled yet (the expiry job settles expired ones).")
+    success_rate: float | None = Field(
+        description="succeeded / (succeeded + failed) (6 places); null before any settles."
+    )
+    members_joined: int = Field(description="Every join, including members who left.")
+    members_left: int = Field(description="Order closed unpaid or cancelled in an open group.")
+    orders_paid: int = Field(description="Members' orders paid, whatever became of the group.")
+    orders_cancelled: int = Field(description="Cancelled because their group failed.")
+    orders_refunded: int = Field(description="Of those, the ones that had been paid.")
+    orders_refunded_amount: str = Field(description="What those had paid; all of it refunded.")
+    orders_succeeded: int = Field(description="Paid orders of succeeded groups.")
+    units_succeeded: int
+    discount: str = Field(description="(list price - group price) x units_succeeded: the cost.")
+    gmv: str = Field(description="Totals of the paid orders of succeeded groups.")
+
+    @classmethod
+    def of(cls, report: group_buying.GroupBuyPerformance) -> GroupBuyPerformanceRead:
+        offer, f = report.offer, report.figures
+        currency = offer.currency
+        return cls(
+            offer_id=offer.id,
+            name=offer.name,
+            status=offer.status,
+            currency=currency,
+            as_of=report.as_of,
+            groups_opened=f.groups_opened,
+            groups_succeeded=f.groups_succeeded,
+            groups_failed=f.groups_failed,
+            groups_open=f.groups_open,
+            success_rate=f.success_rate,
+            members_joined=f.members_joined,
+            members_left=f.members_left,
+            orders_paid=f.orders_paid,
+            orders_cancelled=f.orders_cancelled,
+            orders_refunded=f.orders_refunded,
+            orders_refunded_amount=amount(f.orders_refunded_minor, currency),
+            orders_succeeded=f.orders_succeeded,
+            units_succeeded=f.units_succeeded,
+            discount=amount(f.discount_minor, currency),
+            gmv=amount(f.gmv_minor, currency),
+        )

@@ -199,3 +199,97 @@ class PresaleOrderRead(BaseModel):
 
 class PresaleOrderPage(Page[PresaleOrderRead]):
     pass
+
+
+class PresalePerformanceRead(BaseModel):
+    """How a presale's orders did. Amounts are decimal strings in `currency`.
+
+    Every order is in one of `awaiting_deposit`, `cancelled_before_deposit` and
+    `deposits_paid`; every order that paid its deposit in one of `balances_paid`, `open`,
+    `balance_overdue`, `forfeited` and `cancelled_after_deposit`.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "presale_id": 3,
+                    "name": "Autumn boots presale",
+                    "status": "active",
+                    "currency": "CNY",
+                    "as_of": "2026-10-23T00:00:00Z",
+                    "orders_placed": 7,
+                    "awaiting_deposit": 0,
+                    "cancelled_before_deposit": 2,
+                    "deposits_paid": 5,
+                    "deposits_paid_amount": "350.00",
+                    "balances_paid": 2,
+                    "balances_paid_amount": "597.00",
+                    "conversion_rate": 0.4,
+                    "open": 0,
+                    "balance_overdue": 0,
+                    "forfeited": 2,
+                    "forfeited_amount": "150.00",
+                    "cancelled_after_deposit": 1,
+                    "discount": "150.00",
+                    "gmv": "747.00",
+                }
+            ]
+        }
+    )
+
+    presale_id: int
+    name: str
+    status: str
+    currency: str
+    as_of: datetime = Field(description="When the figures were read (open vs overdue).")
+    orders_placed: int
+    awaiting_deposit: int = Field(description="Deposit not paid yet, order still pending.")
+    cancelled_before_deposit: int = Field(
+        description="Cancelled, or closed unpaid, before paying a deposit."
+    )
+    deposits_paid: int
+    deposits_paid_amount: str
+    balances_paid: int = Field(description="Converted: the balance was paid too.")
+    balances_paid_amount: str
+    conversion_rate: float | None = Field(
+        description="balances_paid / deposits_paid (6 places); null before any deposit."
+    )
+    open: int = Field(description="Deposit paid, balance window not ended.")
+    balance_overdue: int = Field(
+        description="Deposit paid, balance window ended, not yet forfeited by the close job."
+    )
+    forfeited: int
+    forfeited_amount: str = Field(description="Deposits kept: revenue without a sale.")
+    cancelled_after_deposit: int = Field(description="Cancelled by staff; deposit refunded.")
+    discount: str = Field(
+        description="Deposit bonus (worth - deposit) granted on converted orders: the cost."
+    )
+    gmv: str = Field(description="Totals (deposit + balance) of converted orders.")
+
+    @classmethod
+    def of(cls, report: presales.PresalePerformance) -> PresalePerformanceRead:
+        offer, f = report.offer, report.figures
+        currency = offer.currency
+        return cls(
+            presale_id=offer.id,
+            name=offer.name,
+            status=offer.status,
+            currency=currency,
+            as_of=report.as_of,
+            orders_placed=f.orders_placed,
+            awaiting_deposit=f.awaiting_deposit,
+            cancelled_before_deposit=f.cancelled_before_deposit,
+            deposits_paid=f.deposits_paid,
+            deposits_paid_amount=amount(f.deposits_paid_minor, currency),
+            balances_paid=f.balances_paid,
+            balances_paid_amount=amount(f.balances_paid_minor, currency),
+            conversion_rate=f.conversion_rate,
+            open=f.open,
+            balance_overdue=f.balance_overdue,
+            forfeited=f.forfeited,
+            forfeited_amount=amount(f.forfeited_minor, currency),
+            cancelled_after_deposit=f.cancelled_after_deposit,
+            discount=amount(f.discount_minor, currency),
+            gmv=amount(f.gmv_minor, currency),
+        )

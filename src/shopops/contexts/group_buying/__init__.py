@@ -10,9 +10,15 @@ from shopops.contexts.group_buying.events import GroupBuyFailed, GroupBuyJoined,
 from shopops.contexts.group_buying.handlers import register_handlers
 from shopops.contexts.group_buying.jobs import ExpiryRun, expire_groups
 from shopops.contexts.group_buying.models import BuyingGroup, GroupBuyOffer, GroupMember
-from shopops.contexts.group_buying.rules import GroupState, GroupStatus, MemberStatus
+from shopops.contexts.group_buying.rules import (
+    GroupBuyFigures,
+    GroupState,
+    GroupStatus,
+    MemberStatus,
+)
 from shopops.contexts.group_buying.service import (
     HOLD,
+    GroupBuyPerformance,
     GroupDetail,
     JoinResult,
     create_offer,
@@ -22,6 +28,7 @@ from shopops.contexts.group_buying.service import (
     join,
     list_groups,
     list_offers,
+    offer_performance,
     record_departure,
     record_payment,
     settle_expired,
@@ -34,8 +41,10 @@ __all__ = [
     "ExpiryRun",
     "GroupBuyError",
     "GroupBuyFailed",
+    "GroupBuyFigures",
     "GroupBuyJoined",
     "GroupBuyOffer",
+    "GroupBuyPerformance",
     "GroupBuySucceeded",
     "GroupDetail",
     "GroupMember",
@@ -52,6 +61,7 @@ __all__ = [
     "join",
     "list_groups",
     "list_offers",
+    "offer_performance",
     "record_departure",
     "record_payment",
     "register_handlers",

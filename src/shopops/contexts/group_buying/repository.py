@@ -10,12 +10,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, column, select, table, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    column,
+    func,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.orm import Session
 
+from shopops.contexts import orders
 from shopops.contexts.group_buying.models import BuyingGroup, GroupBuyOffer, GroupMember
-from shopops.contexts.group_buying.rules import ACTIVE_MEMBERS, GroupStatus
+from shopops.contexts.group_buying.rules import (
+    ACTIVE_MEMBERS,
+    GroupBuyFigures,
+    GroupStatus,
+    MemberStatus,
+    discount_cost,
+)
 
 # Read-only views of the catalogue (never written here).
 _variants = table(
@@ -189,3 +208,56 @@ def member_by_order(session: Session, order_id: int) -> GroupMember | None:
     return session.scalars(
         select(GroupMember).where(GroupMember.order_id == order_id)
     ).one_or_none()
+
+
+# ---- performance ----
+
+
+def offer_figures(session: Session, offer: GroupBuyOffer) -> GroupBuyFigures:
+    """The offer's groups by status, then its members with their orders, in one aggregate
+    query each."""
+    groups = dict(
+        session.execute(
+            select(BuyingGroup.status, func.count())
+            .where(BuyingGroup.offer_id == offer.id)
+            .group_by(BuyingGroup.status)
+        ).all()
+    )
+    order = orders.Order
+    cancelled = GroupMember.status == MemberStatus.CANCELLED
+    refunded = and_(cancelled, order.captured_minor > 0)
+    sold = and_(
+        BuyingGroup.status == GroupStatus.SUCCEEDED, GroupMember.status == MemberStatus.PAID
+    )
+    count, total = func.count, func.sum
+    columns: dict[str, ColumnElement[Any]] = {
+        "members_joined": count(),
+        "members_left": count().filter(GroupMember.status == MemberStatus.LEFT),
+        "orders_paid": count().filter(order.paid_at.is_not(None)),
+        "orders_cancelled": count().filter(cancelled),
+        "orders_refunded": count().filter(refunded),
+        "orders_refunded_minor": total(order.captured_minor).filter(refunded),
+        "orders_succeeded": count().filter(sold),
+        "units_succeeded": total(GroupMember.quantity).filter(sold),
+        "gmv_minor": total(order.total_minor).filter(sold),
+    }
+    row = session.execute(
+        select(*(value.label(name) for name, value in columns.items()))
+        .select_from(GroupMember)
+        .join(BuyingGroup, BuyingGroup.id == GroupMember.group_id)
+        .join(order, order.id == GroupMember.order_id)
+        .where(BuyingGroup.offer_id == offer.id)
+    ).one()
+    members = {name: int(value or 0) for name, value in row._mapping.items()}  # NULL: no rows
+    return GroupBuyFigures(
+        groups_opened=sum(int(n) for n in groups.values()),
+        groups_succeeded=int(groups.get(GroupStatus.SUCCEEDED, 0)),
+        groups_failed=int(groups.get(GroupStatus.FAILED, 0)),
+        groups_open=int(groups.get(GroupStatus.OPEN, 0)),
+        discount_minor=discount_cost(
+            list_price_minor=offer.list_price_minor,
+            group_price_minor=offer.group_price_minor,
+            units=members["units_succeeded"],
+        ),
+        **members,
+    )

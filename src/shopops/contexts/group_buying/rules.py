@@ -5,6 +5,10 @@ A group is ``open`` until either ``size`` members have paid before ``expires_at`
 (``succeeded``) or ``expires_at`` passes without that (``failed``); both are final.
 Members who leave an open group (their order was closed unpaid or cancelled) free
 their place for someone else.
+
+An offer's performance (``GroupBuyFigures``) counts its groups by outcome and its
+members' orders: paid, cancelled with a failed group (and refunded when they had paid),
+and paid in succeeded groups, whose units were sold at the group price.
 """
 
 from __future__ import annotations
@@ -88,6 +92,48 @@ def settle(state: GroupState, now: datetime) -> GroupStatus:
     if now >= state.expires_at:
         return GroupStatus.FAILED
     return GroupStatus.OPEN
+
+
+def success_rate(succeeded: int, failed: int) -> float | None:
+    """Succeeded / settled groups, rounded to 6 places; None before any group settles
+    (open groups have no outcome yet)."""
+    if succeeded < 0 or failed < 0:
+        raise ValueError("group counts are never negative")
+    settled = succeeded + failed
+    return round(succeeded / settled, 6) if settled else None
+
+
+def discount_cost(*, list_price_minor: int, group_price_minor: int, units: int) -> int:
+    """What selling ``units`` at the group price instead of the list price gave away
+    (negative when the group price is above the list price)."""
+    if units < 0:
+        raise ValueError("units are never negative")
+    return (list_price_minor - group_price_minor) * units
+
+
+@dataclass(frozen=True)
+class GroupBuyFigures:
+    """What an offer's groups and their members' orders add up to; amounts in minor
+    units of the offer's currency."""
+
+    groups_opened: int
+    groups_succeeded: int
+    groups_failed: int
+    groups_open: int  # not settled yet (an expired one until the expiry job settles it)
+    members_joined: int  # every join, including members who left or were cancelled
+    members_left: int  # order closed unpaid or cancelled while the group was open
+    orders_paid: int  # members' orders that were paid, whatever became of the group
+    orders_cancelled: int  # cancelled because their group failed
+    orders_refunded: int  # ... of which had been paid: everything paid is refunded
+    orders_refunded_minor: int
+    orders_succeeded: int  # paid orders of succeeded groups
+    units_succeeded: int
+    discount_minor: int  # (list price - group price) x units of succeeded groups
+    gmv_minor: int  # totals of the paid orders of succeeded groups
+
+    @property
+    def success_rate(self) -> float | None:
+        return success_rate(self.groups_succeeded, self.groups_failed)
 
 
 def validate_offer(

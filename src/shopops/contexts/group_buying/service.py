@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shopops.auth.permissions import Permission
 from shopops.contexts import orders
@@ -139,6 +139,21 @@ def list_offers(
 ) -> Sequence[GroupBuyOffer]:
     uow.require(Permission.PROMOTIONS_READ)
     return repository.list_offers(uow.session, status=status, after_id=after_id, limit=limit)
+
+
+@dataclass(frozen=True)
+class GroupBuyPerformance:
+    offer: GroupBuyOffer
+    as_of: datetime
+    figures: rules.GroupBuyFigures
+
+
+def offer_performance(uow: UnitOfWork, offer_id: int) -> GroupBuyPerformance:
+    """How the offer's groups did, from its groups, members and their orders: three
+    queries (the offer, its groups, its members), whatever their number. Writes nothing."""
+    uow.require(Permission.PROMOTIONS_READ)
+    offer = _offer(uow, offer_id)
+    return GroupBuyPerformance(offer, uow.now(), repository.offer_figures(uow.session, offer))
 
 
 def end_offer(uow: UnitOfWork, offer_id: int) -> GroupBuyOffer:

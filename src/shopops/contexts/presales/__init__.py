@@ -9,13 +9,15 @@ when the balance is not paid in time. Other code imports only from here.
 from shopops.contexts.presales.commands import CreatePresale, PlacePresaleOrder
 from shopops.contexts.presales.errors import PresaleError
 from shopops.contexts.presales.models import PresaleOffer
-from shopops.contexts.presales.rules import PresaleAmounts, amounts
+from shopops.contexts.presales.rules import PresaleAmounts, PresaleFigures, amounts
 from shopops.contexts.presales.service import (
+    PresalePerformance,
     create_offer,
     end_offer,
     get_offer,
     list_offers,
     list_orders,
+    offer_performance,
     place_order,
 )
 
@@ -24,12 +26,15 @@ __all__ = [
     "PlacePresaleOrder",
     "PresaleAmounts",
     "PresaleError",
+    "PresaleFigures",
     "PresaleOffer",
+    "PresalePerformance",
     "amounts",
     "create_offer",
     "end_offer",
     "get_offer",
     "list_offers",
     "list_orders",
+    "offer_performance",
     "place_order",
 ]

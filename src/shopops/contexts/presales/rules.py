@@ -8,6 +8,12 @@ For ``quantity`` units at ``price`` with a deposit of ``deposit`` worth ``worth`
 
 The extra worth of the deposit is the order's discount. A balance not paid in its
 window forfeits the deposit.
+
+A presale's performance (``PresaleFigures``) sorts its orders into buckets that add up:
+every order is awaiting its deposit, cancelled or closed before it, or has paid it; every
+order that paid its deposit has paid its balance, is open (its balance window not ended),
+is overdue (window ended, not yet forfeited), has forfeited its deposit, or was cancelled
+after paying it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,43 @@ class PresaleAmounts:
     @property
     def total_minor(self) -> int:
         return self.deposit_minor + self.balance_minor
+
+
+def offer_reference(offer_id: int) -> str:
+    """What the presale's orders carry as ``offer_reference``."""
+    return f"presale:{offer_id}"
+
+
+def rate(part: int, whole: int) -> float | None:
+    """``part`` / ``whole`` rounded to 6 places; None when there is no whole yet."""
+    if not 0 <= part <= whole:
+        raise ValueError(f"a rate needs 0 <= part <= whole, not {part} of {whole}")
+    return round(part / whole, 6) if whole else None
+
+
+@dataclass(frozen=True)
+class PresaleFigures:
+    """What a presale's orders add up to; amounts in minor units of the offer's currency."""
+
+    orders_placed: int
+    awaiting_deposit: int  # placed, deposit not paid, order still pending
+    cancelled_before_deposit: int  # cancelled or closed unpaid before any deposit
+    deposits_paid: int
+    deposits_paid_minor: int
+    balances_paid: int  # converted: the whole order paid
+    balances_paid_minor: int
+    open: int  # deposit paid, balance window not ended
+    balance_overdue: int  # deposit paid, window ended, not yet forfeited by the close job
+    forfeited: int
+    forfeited_minor: int  # deposits kept
+    cancelled_after_deposit: int  # deposit refunded by a cancellation
+    discount_minor: int  # deposit bonus (worth - deposit) granted on converted orders
+    gmv_minor: int  # totals of converted orders
+
+    @property
+    def conversion_rate(self) -> float | None:
+        """Balances paid / deposits paid."""
+        return rate(self.balances_paid, self.deposits_paid)
 
 
 def amounts(

@@ -11,6 +11,8 @@ closed, its stock released, the deposit kept and recorded). Nothing here commits
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from shopops.auth.permissions import Permission
 from shopops.contexts import orders
@@ -128,6 +130,23 @@ def list_offers(
     return repository.list_offers(uow.session, status=status, after_id=after_id, limit=limit)
 
 
+@dataclass(frozen=True)
+class PresalePerformance:
+    offer: PresaleOffer
+    as_of: datetime  # open and overdue balances are as of this moment
+    figures: rules.PresaleFigures
+
+
+def offer_performance(uow: UnitOfWork, offer_id: int) -> PresalePerformance:
+    """How the presale's orders did, from the orders themselves: two queries (the offer,
+    one aggregate over its orders), whatever their number. Writes nothing."""
+    uow.require(Permission.PROMOTIONS_READ)
+    offer = _offer(uow, offer_id)
+    now = uow.now()
+    figures = repository.order_figures(uow.session, rules.offer_reference(offer.id), now)
+    return PresalePerformance(offer, now, figures)
+
+
 def end_offer(uow: UnitOfWork, offer_id: int) -> PresaleOffer:
     """Take no more deposits; orders already placed keep their balance window."""
     uow.require(Permission.PROMOTIONS_WRITE)
@@ -189,7 +208,7 @@ def place_order(uow: UnitOfWork, command: PlacePresaleOrder) -> orders.Order:
             note=command.note,
         ),
         offer=orders.OfferTerms(
-            reference=f"presale:{offer.id}",
+            reference=rules.offer_reference(offer.id),
             sku=offer.sku,
             unit_price_minor=offer.price_minor,
             unit_discount_minor=offer.deposit_worth_minor - offer.deposit_minor,
@@ -215,6 +234,6 @@ def list_orders(
     uow.require(Permission.ORDERS_READ)
     offer = _offer(uow, offer_id)
     query = orders.OrderFilter(
-        offer_reference=f"presale:{offer.id}", before_id=before_id, limit=limit
+        offer_reference=rules.offer_reference(offer.id), before_id=before_id, limit=limit
     )
     return orders.search_orders(uow, query).orders
