@@ -35,6 +35,7 @@ from shopops.contexts.inventory.repository import (
 from shopops.contexts.inventory.reservations import (
     BatchPlan,
     InsufficientStock,
+    StockPlanOutdated,
     apply_plans,
     consume,
     keep,
@@ -90,6 +91,7 @@ __all__ = [
     "StockMoved",
     "StockMovement",
     "StockOut",
+    "StockPlanOutdated",
     "StockThreshold",
     "StockTransfer",
     "TransferStock",
