@@ -4,10 +4,13 @@ Seeds a small store (200 customers, 60 days) and checks with SQL: the stock
 ledger, reservations, money, line quantities, timelines and their order,
 statuses, no outbox events; then that the same seed gives the same store and
 that the behaviour looks like a shop (repeat buyers, returns, cancellations).
+Last, the past campaigns: every order's price breakdown adds up, each promotion's
+performance is what its orders say, and no quota, budget or coupon limit was passed.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,8 +19,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from shopops.analytics import engines as analytics_engines
 from shopops.bootstrap import Container, build
-from shopops.contexts import inventory, orders
+from shopops.contexts import inventory, orders, promotions, returns
+from shopops.demo.campaigns import SEEDER
 from shopops.demo.generator import DemoSize, seed_demo
 from tests.conftest import _truncate, make_settings
 
@@ -259,3 +264,229 @@ def test_storefront_events_agree_with_the_orders(store: Container) -> None:
         "(SELECT 1 FROM tracked_event_products p WHERE p.event_id = e.id)",
     )[0][0]
     assert bare == 0
+
+
+# --- the past campaigns: priced by the engine, redeemed within their limits ---------------
+
+_BREAKDOWN_KEYS = {  # orders.pricing as checkout stores it (``PricedCart.as_dict`` + method)
+    "currency",
+    "lines",
+    "order_discounts",
+    "subtotal_minor",
+    "item_discount_minor",
+    "order_discount_minor",
+    "discount_minor",
+    "shipping_minor",
+    "shipping_discount_minor",
+    "points_redeemed",
+    "points_minor",
+    "tax_minor",
+    "total_minor",
+    "applied",
+    "coupons",
+    "shipping_method",
+}
+
+
+def _pricing(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str | bytes) else dict(value)
+
+
+def _orders(store: Container) -> list[Any]:
+    return _rows(
+        store,
+        "SELECT id, number, status, customer_id, subtotal_minor, discount_minor, "
+        "shipping_minor, tax_minor, total_minor, captured_minor, pricing FROM orders ORDER BY id",
+    )
+
+
+def test_every_order_has_an_exact_price_breakdown(store: Container) -> None:
+    lines_of: dict[int, list[Any]] = defaultdict(list)
+    for row in _rows(
+        store,
+        "SELECT order_id, sku, quantity, unit_price_minor, discount_minor, total_minor, "
+        "refunded_minor FROM order_lines ORDER BY order_id, line_number",
+    ):
+        lines_of[row[0]].append(row)
+    discounted = 0
+    for order_id, _, _, _, subtotal, discount, shipping, tax, total, _, raw in _orders(store):
+        pricing = _pricing(raw)
+        assert set(pricing) == _BREAKDOWN_KEYS, order_id
+        assert pricing["shipping_method"] == "standard"
+        assert (subtotal, discount, shipping, tax, total) == (
+            pricing["subtotal_minor"],
+            pricing["discount_minor"],
+            pricing["shipping_minor"],
+            pricing["tax_minor"],
+            pricing["total_minor"],
+        ), order_id
+        assert total == subtotal - discount + shipping - pricing["points_minor"], order_id
+        assert discount == (
+            pricing["item_discount_minor"]
+            + pricing["order_discount_minor"]
+            + pricing["shipping_discount_minor"]
+        )
+        assert discount == sum(a["discount_minor"] for a in pricing["applied"]), order_id
+        rows = lines_of[order_id]
+        assert len(rows) == len(pricing["lines"]), order_id
+        by_promotion: Counter[int] = Counter()
+        for row, line in zip(rows, pricing["lines"], strict=True):
+            _, sku, quantity, unit_price, line_discount, line_total, refunded = row
+            assert (sku, quantity, unit_price, line_discount, line_total) == (
+                line["sku"],
+                line["quantity"],
+                line["unit_price_minor"],
+                line["discount_minor"],
+                line["total_minor"],
+            ), order_id
+            assert line["subtotal_minor"] == unit_price * quantity
+            assert line_discount == sum(part["amount_minor"] for part in line["discounts"])
+            assert line_total == line["subtotal_minor"] - line_discount - line["points_minor"]
+            assert 0 <= refunded <= line_total, order_id
+            for part in line["discounts"]:
+                by_promotion[part["promotion_id"]] += part["amount_minor"]
+        # Each promotion's amount is split over the lines exactly (shipping aside).
+        assert sum(line[4] for line in rows) == discount - pricing["shipping_discount_minor"]
+        assert by_promotion == Counter(
+            {a["promotion_id"]: a["discount_minor"] for a in pricing["applied"]}
+        ), order_id
+        assert {(d["promotion_id"], d["amount_minor"]) for d in pricing["order_discounts"]} == {
+            (a["promotion_id"], a["discount_minor"])
+            for a in pricing["applied"]
+            if a["level"] == "order"
+        }
+        discounted += discount > 0
+    assert discounted > 20
+
+
+def _past_campaigns(store: Container) -> list[promotions.PromotionView]:
+    with store.uow(SEEDER) as uow:
+        return promotions.list_promotions(uow, promotions.ListPromotions(status="inactive"))
+
+
+def test_past_campaigns_perform_as_their_orders_say(store: Container) -> None:
+    """The performance report of every promotion equals what its orders add up to."""
+    live: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])  # orders .. coupons
+    released: Counter[int] = Counter()
+    for _, _, status, _, _, _, _, _, total, _, raw in _orders(store):
+        for applied in _pricing(raw)["applied"]:
+            if status in ("cancelled", "closed"):  # given back when the order ended
+                released[applied["promotion_id"]] += 1
+                continue
+            figures = live[applied["promotion_id"]]
+            figures[0] += 1
+            figures[1] += applied["discount_minor"]
+            figures[2] += total
+            figures[3] += applied["units"]
+            figures[4] += applied["coupon_code"] is not None
+    past = _past_campaigns(store)
+    assert {p.kind for p in past} == {"spend_tiers", "flash_price", "fixed_amount"}
+    with store.uow(SEEDER) as uow:
+        report = promotions.performance_report(uow, promotions.ListPromotions(limit=500))
+    by_id = {p.promotion_id: p for p in report}
+    for promotion in past:
+        performance = by_id[promotion.id]
+        orders, discount, gmv, units, coupons = live[promotion.id]
+        assert performance.status == "inactive"
+        assert performance.redemptions == performance.redemptions_used == orders, promotion.name
+        assert performance.discount_minor == performance.budget_used_minor == discount
+        assert performance.gmv_minor == gmv
+        assert performance.released == released[promotion.id]
+        assert performance.coupon_redemptions == coupons
+        if promotion.kind == "flash_price":
+            assert performance.units_sold == units
+            assert performance.quota_units == 40
+    performing = [by_id[p.id] for p in past if by_id[p.id].redemptions]
+    assert {p.kind for p in performing} == {"spend_tiers", "flash_price", "fixed_amount"}
+    assert all(p.discount_minor > 0 and p.gmv_minor > 0 for p in performing)
+    member_day = next(p for p in report if p.kind == "percentage")
+    assert member_day.status == "active"
+    assert member_day.redemptions == live[member_day.promotion_id][0] > 0
+    # The analytics read the same promotions out of the breakdowns (cancelled ones too).
+    staged: Counter[str] = Counter()
+    for _, name, amount in analytics_engines.staged_promotions(store.settings.database_url):
+        staged[name] += amount
+    ledger = _rows(
+        store,
+        "SELECT p.name, SUM(r.discount_minor) FROM promotion_redemptions r "
+        "JOIN promotions p ON p.id = r.promotion_id GROUP BY p.name",
+    )
+    assert staged == Counter(dict(ledger))
+
+
+def test_past_campaigns_kept_their_limits(store: Container) -> None:
+    """No flash sale sold past its quota or a customer's limit, no budget or coupon limit
+    was passed — at any moment of the history — and the counters match their ledgers."""
+    limits = {
+        p.id: p.definition["limits"] for p in _past_campaigns(store) if p.kind == "flash_price"
+    }
+    assert limits
+    moves: list[tuple[datetime, int, int, int | None, int]] = []  # time, +-1, promotion ..
+    for promotion_id, customer_id, units, redeemed, released in _rows(
+        store,
+        "SELECT promotion_id, customer_id, units, redeemed_at, released_at "
+        "FROM promotion_redemptions",
+    ):
+        moves.append((_aware(redeemed), 1, promotion_id, customer_id, units))
+        if released is not None:
+            assert _aware(released) >= _aware(redeemed)
+            moves.append((_aware(released), -1, promotion_id, customer_id, units))
+    sold: Counter[int] = Counter()
+    bought: Counter[tuple[int, int | None]] = Counter()
+    for _, sign, promotion_id, customer_id, units in sorted(moves, key=lambda m: (m[0], m[1])):
+        sold[promotion_id] += sign * units
+        bought[(promotion_id, customer_id)] += sign * units
+        if promotion_id in limits:
+            assert sold[promotion_id] <= limits[promotion_id]["quota_units"]
+            if customer_id is not None:
+                assert bought[(promotion_id, customer_id)] <= 2
+    quotas = dict(_rows(store, "SELECT promotion_id, sold_units FROM flash_sale_quotas"))
+    for promotion_id in limits:
+        assert quotas[promotion_id] == sold[promotion_id] <= 40
+    assert any(sold[promotion_id] for promotion_id in limits)
+    for promotion_id, used, budget, uses, redeemed in _rows(
+        store,
+        "SELECT p.id, p.discount_used_minor, p.max_discount_minor, p.redemptions_used, "
+        "(SELECT COUNT(*) FROM promotion_redemptions r "
+        " WHERE r.promotion_id = p.id AND r.status = 'redeemed') FROM promotions p",
+    ):
+        assert budget is None or used <= budget, promotion_id
+        assert uses == redeemed, promotion_id
+    for code, used, max_uses, per_customer, live, most in _rows(
+        store,
+        "SELECT c.code, c.used, c.max_uses, c.per_customer_limit, "
+        "(SELECT COUNT(*) FROM coupon_redemptions r WHERE r.coupon_id = c.id "
+        " AND r.status = 'redeemed'), "
+        "(SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM coupon_redemptions r "
+        " WHERE r.coupon_id = c.id AND r.status = 'redeemed' GROUP BY r.customer_id) t) "
+        "FROM coupons c",
+    ):
+        assert used == live, code
+        assert max_uses is None or used <= max_uses, code
+        assert per_customer is None or most <= per_customer, code
+    for subject, subject_id, customer_id, uses, units in _rows(
+        store, "SELECT subject, subject_id, customer_id, uses, units FROM promotion_customer_usage"
+    ):
+        table = "promotion_redemptions" if subject == "promotion" else "coupon_redemptions"
+        key = "promotion_id" if subject == "promotion" else "coupon_id"
+        counted = _rows(
+            store,
+            f"SELECT COUNT(*), {'COALESCE(SUM(units), 0)' if subject == 'promotion' else '0'} "
+            f"FROM {table} WHERE {key} = {subject_id} AND customer_id = {customer_id} "
+            "AND status = 'redeemed'",
+        )[0]
+        assert (uses, units) == tuple(counted), (subject, subject_id, customer_id)
+
+
+def test_refunds_give_back_what_discounted_lines_cost(store: Container) -> None:
+    """A returned unit of a discounted line refunds its share of what the line cost."""
+    checked = 0
+    for quantity, total, returned, refund in _rows(
+        store,
+        "SELECT l.quantity, l.total_minor, rl.quantity, rl.refund_minor FROM return_lines rl "
+        "JOIN order_lines l ON l.id = rl.order_line_id "
+        "JOIN return_requests r ON r.id = rl.return_id WHERE r.status = 'refunded'",
+    ):
+        assert refund == returns.units_value(total, quantity, 0, returned)
+        checked += 1
+    assert checked

@@ -1,12 +1,15 @@
 """The demo store's campaigns: a 满减 event, flash sales, a weekly member day, coupons,
 and the loyalty programme with its tier ladder.
 
-Everything goes through the public services of the promotions and loyalty
-contexts, like a marketing manager's input. Amounts are whole major units of the
-store currency turned into minor units (so JPY and USD stores both make sense);
-definitions take them as decimal strings. Nothing here is random except the codes
-of the generated coupon batch, which the coupons service makes crypto-random on
-purpose.
+Everything goes through the public services of the promotions and loyalty contexts,
+like a marketing manager's input. The store-wide 满减 starts at the end of the
+history, the flash sales the day after; the weekly member day has run since the
+beginning of the history (``since``), so history orders of a Wednesday have it. The
+campaigns the store ran before today are in ``past_campaigns``. Amounts are whole
+major units of the store currency turned into minor units (so JPY and USD stores
+both make sense); definitions take them as decimal strings. Nothing here is random
+except the codes of the generated coupon batch, which the coupons service makes
+crypto-random on purpose.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
 
 from shopops.bootstrap import Container
 from shopops.contexts import catalog, loyalty, promotions
@@ -42,6 +48,15 @@ TIERS = (  # code, name, 12-month spend, tier discount %, free shipping, points 
 )
 
 
+def local_midnight(moment: datetime, zone: ZoneInfo, *, up: bool = False) -> datetime:
+    """Midnight in the store's time zone at or before ``moment`` (at or after: ``up``), UTC."""
+    local = moment.astimezone(zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if up and midnight < local:
+        midnight += timedelta(days=1)  # wall-clock arithmetic: midnight again
+    return midnight.astimezone(UTC)
+
+
 @dataclass
 class DemoCampaigns:
     promotions: dict[str, int] = field(default_factory=dict)  # name: promotion id
@@ -49,11 +64,15 @@ class DemoCampaigns:
     batch_codes: list[str] = field(default_factory=list)  # the generated single-use codes
 
 
-def seed_campaigns(container: Container, skus: Sequence[str], now: datetime) -> DemoCampaigns:
+def seed_campaigns(
+    container: Container, skus: Sequence[str], now: datetime, since: datetime | None = None
+) -> DemoCampaigns:
     """Create and activate the demo campaigns; ``skus`` are the demo catalog's SKUs.
 
-    Schedules start from ``now`` (the end of the demo history), or from the clock
-    when that is later: a promotion that has already ended cannot be activated.
+    Schedules start from ``now`` (the end of the demo history), the flash sales from
+    the clock when that is later: a promotion that has already ended cannot be
+    activated. The member day has run since the day of ``since`` (the beginning of
+    the history; None: no history, it has no start).
     """
     currency = container.settings.default_currency
     moment = max(now, container.clock.now()).astimezone(UTC)
@@ -84,6 +103,7 @@ def seed_campaigns(container: Container, skus: Sequence[str], now: datetime) -> 
                         {"spend": money(spend), "save": money(save)} for spend, save in SPEND_TIERS
                     ]
                 },
+                "schedule": {"starts_at": now.astimezone(UTC).isoformat()},
             },
         )
 
@@ -115,20 +135,32 @@ def seed_campaigns(container: Container, skus: Sequence[str], now: datetime) -> 
                 },
             )
 
-        create(
+        member_day: dict[str, Any] = {
+            "recurring": {
+                "weekdays": [MEMBER_DAY_WEEKDAY],
+                "timezone": container.settings.store_timezone,
+            }
+        }
+        started = None
+        if since is not None:
+            started = local_midnight(since, ZoneInfo(container.settings.store_timezone))
+            member_day["starts_at"] = started.isoformat()
+        member_day_id = create(
             "member_day",
             {
                 "name": f"Member day: {MEMBER_DAY_PERCENT}% off every Wednesday",
                 "kind": "percentage",
                 "params": {"percent": MEMBER_DAY_PERCENT},
-                "schedule": {
-                    "recurring": {
-                        "weekdays": [MEMBER_DAY_WEEKDAY],
-                        "timezone": container.settings.store_timezone,
-                    }
-                },
+                "schedule": member_day,
             },
         )
+        if started is not None:  # set up when it started (the service stamps the wall clock)
+            uow.session.flush()
+            uow.session.execute(
+                update(promotions.Promotion)
+                .where(promotions.Promotion.id == member_day_id)
+                .values(created_at=started, updated_at=started)
+            )
 
         welcome = create(
             "welcome",

@@ -1,4 +1,5 @@
-"""Builds the demo store: staff, catalog, warehouses and stock, customers, order history.
+"""Builds the demo store: staff, catalog, warehouses and stock, campaigns (today's and
+those of the history), customers, order history.
 
 Deterministic for a given seed. Small, slow-moving things (staff, products,
 warehouses) go through the services like any user's input; large volumes
@@ -23,6 +24,8 @@ from shopops.db.bulk import insert_rows, reserve_ids
 from shopops.demo import data
 from shopops.demo.campaigns import seed_campaigns
 from shopops.demo.history import seed_history
+from shopops.demo.past_campaigns import close_past_campaigns, seed_past_campaigns
+from shopops.demo.schedule import campaigns
 from shopops.demo.shipping import seed_shipping
 from shopops.kernel.events import Actor
 
@@ -67,11 +70,16 @@ def seed_demo(
     report("staff", 1, 1)
     _seed_catalog(container, rng, summary, report)
     _seed_warehouses(container, rng, summary, report)
-    seed_campaigns(container, summary.skus, end)
+    start = end - timedelta(days=size.days)
+    seed_campaigns(container, summary.skus, end, since=start if size.orders else None)
+    past = None
+    if size.orders:
+        sales = campaigns(start, size.days)  # the history's seasonal sales
+        past = seed_past_campaigns(container, summary.skus, sales, start, end)
     seed_shipping(container)
     report("campaigns", 1, 1)
     summary.customers = _seed_customers(container, rng, size, end, report)
-    if size.orders:
+    if past is not None:
         summary.rows = seed_history(
             container,
             SEEDER,
@@ -80,7 +88,9 @@ def seed_demo(
             seed=size.seed,
             end=end,
             report=report,
+            past=past,
         )
+        close_past_campaigns(container, past)
     return summary
 
 

@@ -1,11 +1,14 @@
 """Months of order history for the demo store: simulated day by day, written in bulk.
 
-Customers buy on BG/NBD-like clocks (``schedule``), baskets follow each
-customer's favourite category, every order lives out its fate (``lifecycle``)
-against a stock book that replenishes itself (``stock``), and each batch of
-days is written in one transaction (``write``). Memory holds per-customer
-state and one batch, so the same code seeds years of history for half a
-million customers.
+Customers buy on BG/NBD-like clocks (``schedule``), baskets follow each customer's
+favourite category, every order is priced by the pricing engine against the
+promotions running at the time (``pricing``; the past campaigns of
+``past_campaigns``: during a flash sale many shoppers add its product, during a
+coupon campaign many signed-in shoppers enter its code) and lives out its fate
+(``lifecycle``) against a stock book that replenishes itself (``stock``), and each
+batch of days is written in one transaction (``write``). Memory holds per-customer
+state and one batch, so the same code seeds years of history for half a million
+customers.
 
 History is not news: no outbox events are written, and one audit row per
 batch records what the demo generated. Registered customers' orders carry
@@ -32,6 +35,8 @@ from shopops.contexts.inventory.models import StockLevel, StockMovement, Warehou
 from shopops.demo import data
 from shopops.demo.behaviour import BehaviourWriter
 from shopops.demo.lifecycle import Batch, OrderSimulator, Shopper, Sku
+from shopops.demo.past_campaigns import COUPON_TAKE_UP, FLASH_PULL, PastCampaigns
+from shopops.demo.pricing import HistoryPricer
 from shopops.demo.schedule import PurchaseProcess, SeasonalClock, campaigns
 from shopops.demo.stock import Level, StockBook, WarehouseRef
 from shopops.demo.write import IdPool, write_batch
@@ -68,10 +73,11 @@ class _Catalog:
             .order_by(Variant.sku)
         ).all()
         self.by_category: dict[str, list[Sku]] = {}
+        self.by_sku: dict[str, Sku] = {}
         for sku, name, category, price, cost in rows:
-            self.by_category.setdefault(category, []).append(
-                Sku(sku, name, category, int(price), None if cost is None else int(cost))
-            )
+            found = Sku(sku, name, category, int(price), None if cost is None else int(cost))
+            self.by_category.setdefault(category, []).append(found)
+            self.by_sku[sku] = found
         self.categories = sorted(self.by_category)
         self.weights: dict[str, list[float]] = {
             category: [rng.paretovariate(1.3) for _ in skus]
@@ -107,11 +113,15 @@ def seed_history(
     seed: int,
     end: datetime,
     report: Progress,
+    past: PastCampaigns | None = None,
     batch_orders: int = 5000,
 ) -> dict[str, int]:
-    """Simulate and write ``days`` of orders up to ``end``; returns rows written per table."""
+    """Simulate and write ``days`` of orders up to ``end`` (the campaigns of ``past`` ran
+    in them); returns rows written per table."""
     start = end - timedelta(days=days)
+    past = past or PastCampaigns()
     rng = random.Random(f"history-{seed}")
+    offers = random.Random(f"offers-{seed}")  # flash-sale buyers and coupon codes
     with container.session_factory() as session:
         catalog = _Catalog(session, rng)
         warehouses = [
@@ -133,9 +143,10 @@ def seed_history(
     ids = IdPool(container)
     book = StockBook(levels, warehouses, actor.label, ids)
     cities = {w.id: _city_of(w.code) for w in warehouses}
-    simulator = OrderSimulator(
-        rng, book, ids, end, actor.label, cities, container.settings.default_currency
-    )
+    currency = container.settings.default_currency
+    with container.uow(actor) as uow:
+        pricer = HistoryPricer(uow.session, uow, currency, past.codes, ids)
+    simulator = OrderSimulator(rng, book, ids, end, actor.label, cities, currency, pricer)
     simulator.behaviour = BehaviourWriter(
         random.Random(f"behaviour-{seed}"), ids, catalog.pick, simulator.currency, end
     )
@@ -172,15 +183,42 @@ def seed_history(
                 shopper = _registered(rng, addresses[customer_id], shoppers.channels[index])
                 favourite = int(shoppers.favourites[index])
             basket = catalog.basket(rng, favourite)
-            simulator.place(batch, placed, shopper, basket, tag, stays_unpaid=stays_unpaid)
+            codes = _campaign_shopping(offers, past, placed, shopper, basket, catalog)
+            simulator.place(
+                batch, placed, shopper, basket, tag, stays_unpaid=stays_unpaid, codes=codes
+            )
         if batch.orders >= batch_orders or day == days - 1:
             if day == days - 1:
                 book.advance(end)
             batch.rows["stock_movements"] = book.drain()
-            write_batch(container, actor, batch.rows, levels, counts)
+            write_batch(container, actor, batch.rows, levels, counts, pricer.booked)
             batch = Batch()
         report("orders", day + 1, days)
     return counts
+
+
+def _campaign_shopping(
+    rng: random.Random,
+    past: PastCampaigns,
+    placed: datetime,
+    shopper: Shopper,
+    basket: list[tuple[Sku, int]],
+    catalog: _Catalog,
+) -> tuple[str, ...]:
+    """What a campaign running at ``placed`` changes: a flash sale's product in the basket
+    (added to it), a coupon code entered; returns the codes."""
+    flash = past.flash_sale_at(placed)
+    if flash is not None and rng.random() < FLASH_PULL:
+        sku = catalog.by_sku.get(rng.choice(flash.skus))
+        if sku is not None and all(chosen.sku != sku.sku for chosen, _ in basket):
+            basket.append((sku, rng.choice((1, 1, 2))))
+    coupon = past.coupon_at(placed)
+    if coupon is None or shopper.customer_id is None:  # its code is once per customer
+        return ()
+    spend = sum(sku.price_minor * quantity for sku, quantity in basket)
+    if spend < coupon.min_spend_minor or rng.random() >= COUPON_TAKE_UP:
+        return ()
+    return (coupon.code,)
 
 
 def _city_of(code: str) -> str:

@@ -1,10 +1,14 @@
 """One order's whole life, simulated at placement and cut off at the end of history.
 
-At placement the order's fate is drawn (paid or not, cancelled, shipment and
-delivery times, return, goodwill refund); every step that happens before the
-end of history becomes rows exactly as the services would have written them:
-the order and its lines, timeline, payment, refunds, shipments with tracking
-scans, return requests and reservations. Stock effects in the future (sale at
+At placement the order is priced by the real pricing engine (``pricing``: the
+promotions running at the time, their limits as they stood) and its fate is drawn
+(paid or not, cancelled, shipment and delivery times, return, goodwill refund);
+every step that happens before the end of history becomes rows exactly as the
+services would have written them: the order and its lines with the price breakdown,
+timeline, payment, refunds, shipments with tracking scans, return requests,
+reservations and the promotions' redemptions (given back if the order is cancelled
+or closed). What a line refunds is what was paid for it: its total after discounts,
+split over its units as returns split it. Stock effects in the future (sale at
 shipment, release, restock of returns) are scheduled on the stock book.
 """
 
@@ -17,8 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from shopops.contexts import promotions
 from shopops.contexts.orders.rules import risk_flags, value_band
+from shopops.contexts.returns import units_value
 from shopops.contexts.returns.models import ReturnReason
+from shopops.demo.pricing import SHIPPING_METHOD, HistoryPricer
 from shopops.demo.stock import Level, StockBook
 
 if TYPE_CHECKING:
@@ -80,13 +87,19 @@ class _Line:
     sku: Sku
     quantity: int
     parts: list[tuple[Level, int]]
+    discount: int = 0  # this line's share of every promotion, from the price breakdown
     shipped: int = 0
     returned: int = 0
     refunded: int = 0
 
     @property
-    def total(self) -> int:
+    def subtotal(self) -> int:
         return self.sku.price_minor * self.quantity
+
+    @property
+    def total(self) -> int:
+        """What the customer paid for the line (refunds start here)."""
+        return self.subtotal - self.discount
 
 
 class OrderSimulator:
@@ -99,8 +112,10 @@ class OrderSimulator:
         actor: str,
         city_of_warehouse: dict[int, str],
         currency: str,
+        pricer: HistoryPricer,
     ) -> None:
         self.currency = currency
+        self.pricer = pricer
         self.rng = rng
         self.book = book
         self.next_id = next_id
@@ -133,8 +148,10 @@ class OrderSimulator:
         tag: str | None,
         *,
         stays_unpaid: bool = False,
+        codes: tuple[str, ...] = (),
     ) -> bool:
-        """Simulate one order; False if stock ran out for every line."""
+        """Simulate one order (the shopper enters ``codes``, if any); False if stock ran
+        out for every line."""
         lines: list[_Line] = []
         for sku, quantity in basket:
             parts = self.book.allocate(sku.sku, quantity, shopper.region)
@@ -143,8 +160,21 @@ class OrderSimulator:
                 lines.append(_Line(self.next_id("order_lines"), sku, got, parts))
         if not lines:
             return False
-        life = _Life(self, batch, placed, shopper, lines, tag, stays_unpaid)
+        priced = self.pricer.price(
+            placed,
+            shopper.customer_id,
+            shopper.channel,
+            [(line.sku.sku, line.quantity) for line in lines],
+            codes,
+        )
+        for line, priced_line in zip(lines, priced.lines, strict=True):  # no gifts, no points
+            line.discount = priced_line.discount_minor
+            assert line.total == priced_line.total_minor, line.sku.sku
+        life = _Life(self, batch, placed, shopper, lines, tag, stays_unpaid, priced)
         life.run()
+        self.pricer.redeem(
+            batch.rows, life.number, priced, shopper.customer_id, placed, life.released
+        )
         batch.orders += 1
         if self.behaviour is not None:
             paid = life.payment["captured_at"] if life.payment is not None else None
@@ -173,13 +203,16 @@ class _Life:
         lines: list[_Line],
         tag: str | None,
         stays_unpaid: bool,
+        priced: promotions.PricedCart,
     ) -> None:
         self.sim, self.rng, self.rows = sim, sim.rng, batch.rows
         self.placed, self.shopper, self.lines, self.tag = placed, shopper, lines, tag
         self.stays_unpaid = stays_unpaid
+        self.priced = priced
         self.id = sim.next_id("orders")
         self.number = sim._number(placed)
-        self.total = sum(line.total for line in lines)
+        self.total = priced.total_minor
+        self.released: datetime | None = None  # cancelled or closed: promotions given back
         self.events: list[tuple[datetime, int, Row]] = []
         self.order: Row = {}
         self.payment: Row | None = None
@@ -239,6 +272,8 @@ class _Life:
         if paid is not None and self.happened(paid):
             self.pay(paid)
             ended = self.after_payment(paid)
+        if self.happened(ended):
+            self.released = ended
         self.write_reservations(paid, ended)
         self.write_order(paid)
 
@@ -654,7 +689,10 @@ class _Life:
             return
         amounts: dict[int, int] = {}
         for row, (line, quantity) in zip(return_lines, picked, strict=True):
-            value = min(line.sku.price_minor * quantity, line.total - line.refunded)
+            # The value of the returned units as returns work it out (the first return
+            # of the order: no unit of the line refunded before), within what is left.
+            value = units_value(line.total, line.quantity, 0, quantity)
+            value = min(value, line.total - line.refunded)
             row["refund_minor"] = value
             if value:
                 amounts[line.id] = value
@@ -743,7 +781,7 @@ class _Life:
                     "quantity": line.quantity,
                     "unit_price_minor": line.sku.price_minor,
                     "unit_cost_minor": line.sku.cost_minor,
-                    "discount_minor": 0,
+                    "discount_minor": line.discount,
                     "total_minor": line.total,
                     "shipped_quantity": line.shipped,
                     "returned_quantity": line.returned,
@@ -760,16 +798,10 @@ class _Life:
             if refunded:
                 payment_status = "refunded" if refunded == captured else "partially_refunded"
         closing = self.events[-1][0]
-        pricing_lines = [
-            {
-                "sku": line.sku.sku,
-                "quantity": line.quantity,
-                "unit_price_minor": line.sku.price_minor,
-                "discounts": [],
-                "total_minor": line.total,
-            }
-            for line in self.lines
-        ]
+        priced = self.priced
+        # As checkout stores it: the breakdown, and the shipping method (no rate: the
+        # history had no shipping table, so no fee).
+        pricing = {**priced.as_dict(), "shipping_method": SHIPPING_METHOD}
         self.rows["orders"].append(
             {
                 "id": self.id,
@@ -791,22 +823,14 @@ class _Life:
                 "ship_postal_code": shopper.postal_code,
                 "ship_country": "CN",
                 "currency": self.sim.currency,
-                "subtotal_minor": total,
-                "discount_minor": 0,
-                "shipping_minor": 0,
-                "tax_minor": 0,
+                "subtotal_minor": priced.subtotal_minor,
+                "discount_minor": priced.discount_minor,
+                "shipping_minor": priced.shipping_minor,
+                "tax_minor": priced.tax_minor,
                 "total_minor": total,
                 "captured_minor": captured,
                 "refunded_minor": refunded,
-                "pricing": {
-                    "currency": self.sim.currency,
-                    "lines": pricing_lines,
-                    "order_discounts": [],
-                    "subtotal_minor": total,
-                    "discount_minor": 0,
-                    "shipping_minor": 0,
-                    "total_minor": total,
-                },
+                "pricing": pricing,
                 "allow_split": True,
                 "risk_flags": risk_flags(
                     quantity=sum(line.quantity for line in self.lines),

@@ -3,6 +3,9 @@
 History is not news: rows go straight into the tables, with no outbox events
 (no webhook, loyalty point or e-mail should follow a sale that "happened"
 months ago) and one audit row per written batch instead of one per change.
+The promotions' counters (uses, discount, units sold, coupon uses, per-customer
+usage) are written with each batch as its redemption ledger adds them up, so
+every committed batch is consistent.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.orm import Session
 
 from shopops.analytics.tracking_models import TrackedEvent, TrackedEventProduct
 from shopops.bootstrap import Container
@@ -17,8 +21,17 @@ from shopops.contexts.fulfilment.models import Shipment, ShipmentLine, TrackingE
 from shopops.contexts.inventory.models import Reservation, StockLevel, StockMovement
 from shopops.contexts.orders.models import Order, OrderEvent, OrderLine, OrderTag
 from shopops.contexts.payments.models import Payment, Refund
+from shopops.contexts.promotions.models import (
+    Coupon,
+    CouponRedemption,
+    CustomerUsage,
+    FlashSaleQuota,
+    Promotion,
+    PromotionRedemption,
+)
 from shopops.contexts.returns.models import ReturnLine, ReturnRequest
 from shopops.db.bulk import insert_rows, reserve_ids
+from shopops.demo.pricing import BookedCounters
 from shopops.demo.stock import Level
 from shopops.kernel.events import Actor
 
@@ -30,6 +43,8 @@ TABLES: list[Table] = [
         OrderLine,
         OrderEvent,
         OrderTag,
+        PromotionRedemption,
+        CouponRedemption,
         Payment,
         Refund,
         Shipment,
@@ -84,8 +99,10 @@ def write_batch(
     rows: dict[str, list[dict[str, Any]]],
     levels: list[Level],
     counts: dict[str, int],
+    booked: BookedCounters | None = None,
 ) -> None:
-    """One transaction: the batch's rows, the stock levels it changed, one audit row."""
+    """One transaction: the batch's rows, the stock levels and promotion counters it
+    changed, one audit row."""
     with container.uow(actor) as uow:
         session = uow.session
         for table in TABLES:
@@ -105,6 +122,8 @@ def write_batch(
             )
             for level in changed:
                 level.changed = False
+        if booked is not None:
+            _write_counters(session, booked)
         orders = rows.get("orders", [])
         if orders:
             uow.audit(
@@ -114,3 +133,89 @@ def write_batch(
                 after={name: len(batch) for name, batch in rows.items() if batch},
             )
         uow.commit()
+
+
+def _write_counters(session: Session, booked: BookedCounters) -> None:
+    """The counters changed by the batch, as their ledger adds them up (the seeder is the
+    only writer of these rows while it seeds)."""
+    if booked.dirty_promotions:
+        promotion: Table = Promotion.__table__  # type: ignore[assignment]
+        quota: Table = FlashSaleQuota.__table__  # type: ignore[assignment]
+        values = [
+            {
+                "promotion_key": key,
+                "new_uses": booked.promotions[key][0],
+                "new_discount": booked.promotions[key][1],
+                "new_units": booked.promotions[key][2],
+            }
+            for key in sorted(booked.dirty_promotions)
+        ]
+        session.execute(
+            update(promotion)
+            .where(promotion.c.id == bindparam("promotion_key"))
+            .values(
+                redemptions_used=bindparam("new_uses"),
+                discount_used_minor=bindparam("new_discount"),
+            ),
+            values,
+        )
+        session.execute(  # promotions without a unit quota have no row here
+            update(quota)
+            .where(quota.c.promotion_id == bindparam("promotion_key"))
+            .values(sold_units=bindparam("new_units")),
+            values,
+        )
+    if booked.dirty_coupons:
+        coupon: Table = Coupon.__table__  # type: ignore[assignment]
+        session.execute(
+            update(coupon)
+            .where(coupon.c.id == bindparam("coupon_key"))
+            .values(used=bindparam("new_used")),
+            [
+                {"coupon_key": key, "new_used": booked.coupons[key]}
+                for key in sorted(booked.dirty_coupons)
+            ],
+        )
+    if booked.dirty_customers:
+        usage: Table = CustomerUsage.__table__  # type: ignore[assignment]
+        keys = sorted(booked.dirty_customers)
+        new = [key for key in keys if key not in booked.written_customers]
+        known = [key for key in keys if key in booked.written_customers]
+        insert_rows(
+            session,
+            usage,
+            [
+                {
+                    "subject": subject,
+                    "subject_id": subject_id,
+                    "customer_id": customer_id,
+                    "uses": booked.customers[(subject, subject_id, customer_id)][0],
+                    "units": booked.customers[(subject, subject_id, customer_id)][1],
+                }
+                for subject, subject_id, customer_id in new
+            ],
+        )
+        if known:
+            session.execute(
+                update(usage)
+                .where(
+                    usage.c.subject == bindparam("usage_subject"),
+                    usage.c.subject_id == bindparam("usage_subject_id"),
+                    usage.c.customer_id == bindparam("usage_customer"),
+                )
+                .values(uses=bindparam("new_uses"), units=bindparam("new_units")),
+                [
+                    {
+                        "usage_subject": subject,
+                        "usage_subject_id": subject_id,
+                        "usage_customer": customer_id,
+                        "new_uses": booked.customers[(subject, subject_id, customer_id)][0],
+                        "new_units": booked.customers[(subject, subject_id, customer_id)][1],
+                    }
+                    for subject, subject_id, customer_id in known
+                ],
+            )
+        booked.written_customers.update(new)
+    booked.dirty_promotions.clear()
+    booked.dirty_coupons.clear()
+    booked.dirty_customers.clear()
