@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from shopops.contexts import promotions
 from shopops.contexts.catalog.models import Category, Product, Variant
+from shopops.contexts.promotions.taxonomy import ancestors
 from shopops.uow import UnitOfWork
 
 Row = dict[str, Any]
@@ -386,14 +387,6 @@ def _sku_facts(session: Session) -> dict[str, _Facts]:
         for row in session.execute(select(Category.id, Category.parent_id))
     }
 
-    def ancestors(category_id: int | None) -> frozenset[int]:
-        found: set[int] = set()
-        current = category_id
-        while current is not None and current not in found:
-            found.add(current)
-            current = parents.get(current)
-        return frozenset(found)
-
     facts = {}
     for sku, product_id, category_id, brand_id, price, cost in session.execute(
         select(
@@ -407,7 +400,7 @@ def _sku_facts(session: Session) -> dict[str, _Facts]:
     ):
         facts[sku] = _Facts(
             int(product_id),
-            ancestors(category_id),
+            ancestors(category_id, parents),
             None if brand_id is None else int(brand_id),
             int(price),
             int(cost or 0),

@@ -421,6 +421,7 @@ class OrderRead(OrderSummaryRead):
     tax: str
     captured: str
     refunded: str
+    shipping_refunded: str = Field(description="of refunded: the shipping fee given back")
     allow_split: bool
     paid_at: datetime | None
     ship_by: datetime | None
@@ -447,6 +448,7 @@ class OrderRead(OrderSummaryRead):
             tax=amount(order.tax_minor, currency),
             captured=amount(order.captured_minor, currency),
             refunded=amount(order.refunded_minor, currency),
+            shipping_refunded=amount(order.shipping_refunded_minor, currency),
             allow_split=order.allow_split,
             paid_at=order.paid_at,
             ship_by=order.ship_by,

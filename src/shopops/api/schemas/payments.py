@@ -110,6 +110,7 @@ class RefundRead(BaseModel):
     currency: str
     amount: str
     lines: list[RefundLineRead]
+    shipping: str = Field(description="the part of the amount that gives the shipping fee back")
     reason: str
     gateway_reference: str | None
     error_code: str | None
@@ -135,6 +136,7 @@ class RefundRead(BaseModel):
                 )
                 for part in r.lines
             ],
+            shipping=amount(r.shipping_minor, c),
             reason=r.reason,
             gateway_reference=r.gateway_reference,
             error_code=r.error_code,

@@ -53,13 +53,23 @@ def refundable_by_line(uow: UnitOfWork, order_id: int) -> dict[int, int]:
     }
 
 
+def refundable_shipping(uow: UnitOfWork, order: Order) -> int:
+    """The shipping fee paid (the total beyond the lines) minus what was given back or is
+    held by refunds in flight."""
+    lines = sum(line.total_minor for line in repository.lines_of(uow.session, order.id))
+    paid = max(order.total_minor - lines, 0)
+    held = payments.pending_shipping(uow.session, order.id)
+    return max(paid - order.shipping_refunded_minor - held, 0)
+
+
 def _plan(
     uow: UnitOfWork,
     order: Order,
     payment: payments.Payment,
     amount_minor: int | None,
     line_amounts: Mapping[int, int] | None,
-) -> list[dict[str, int]]:
+) -> tuple[list[dict[str, int]], int]:
+    """The refund's line parts and its shipping part."""
     available = refundable_by_line(uow, order.id)
     if (amount_minor is None) == (line_amounts is None):
         raise ValidationFailed(
@@ -94,17 +104,22 @@ def _plan(
             f"on order {order.number}",
             details={"requested_minor": total, "refundable_minor": payment.refundable_minor},
         )
+    shipping = 0
     if line_amounts is None:
+        # The goods first; the shipping fee takes only what the lines cannot.
         ids = sorted(available)
-        try:
-            parts = payments.allocate_refund(total, [max(available[i], 0) for i in ids])
-        except ValueError:
+        on_lines = min(total, sum(max(available[i], 0) for i in ids))
+        shipping = total - on_lines
+        if shipping > refundable_shipping(uow, order):
             raise Conflict(
                 payments.PaymentError.REFUND_EXCEEDS_LINE,
-                f"the lines of order {order.number} cannot absorb a refund of {total}",
+                f"the lines and shipping of order {order.number} cannot absorb a refund of {total}",
                 details={"requested_minor": total},
-            ) from None
-        line_amounts = dict(zip(ids, parts, strict=True))
+            )
+        line_amounts = {}
+        if on_lines:
+            parts = payments.allocate_refund(on_lines, [max(available[i], 0) for i in ids])
+            line_amounts = dict(zip(ids, parts, strict=True))
     over = {i: a for i, a in line_amounts.items() if a > available[i]}
     if over:
         raise Conflict(
@@ -112,9 +127,10 @@ def _plan(
             "a line cannot refund more than was paid for it",
             details={"lines": {str(i): available[i] for i in sorted(over)}},
         )
-    return [
+    refund_lines = [
         {"order_line_id": i, "amount_minor": a} for i, a in sorted(line_amounts.items()) if a > 0
     ]
+    return refund_lines, shipping
 
 
 def request_refund(
@@ -140,13 +156,14 @@ def request_refund(
             f"order {order.number} has no captured payment to refund",
         )
     payment = max(captured, key=lambda p: (p.refundable_minor, -p.id))
-    lines = _plan(uow, order, payment, amount_minor, line_amounts)
+    lines, shipping = _plan(uow, order, payment, amount_minor, line_amounts)
     refund = payments.reserve_refund(
         uow,
         payments.RequestRefund(
             payment_id=payment.id,
             order_id=order.id,
-            amount_minor=sum(part["amount_minor"] for part in lines),
+            amount_minor=sum(part["amount_minor"] for part in lines) + shipping,
+            shipping_minor=shipping,
             reason=reason.strip(),
             idempotency_key=f"refund:{uuid.uuid4().hex}",
             lines=lines,
@@ -161,6 +178,7 @@ def request_refund(
             "refund_id": refund.id,
             "amount_minor": refund.amount_minor,
             "lines": lines,
+            "shipping_minor": shipping,
             "reason": refund.reason,
             "return_id": return_id,
         },
@@ -189,6 +207,7 @@ def apply_settled_refund(uow: UnitOfWork, refund: payments.Refund) -> None:
             .where(Order.id == refund.order_id)
             .values(
                 refunded_minor=Order.refunded_minor + amount,
+                shipping_refunded_minor=Order.shipping_refunded_minor + refund.shipping_minor,
                 payment_status=case(
                     (Order.refunded_minor + amount >= Order.captured_minor, REFUNDED),
                     else_=PARTIALLY_REFUNDED,

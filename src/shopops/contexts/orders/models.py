@@ -61,6 +61,8 @@ class Order(IdMixin, TimestampMixin, Base):
     total_minor: Mapped[int] = mapped_column(BigInteger)
     captured_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Of ``refunded_minor``, what gave the shipping fee back (the rest is on the lines).
+    shipping_refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     pricing: Mapped[dict[str, Any]]  # the full price breakdown at placement
 
     # Orders placed through an offer of a context above orders (group buy, presale): the

@@ -529,6 +529,7 @@ def _order_values(uow: UnitOfWork, prepared: PreparedOrder) -> dict[str, Any]:
         "total_minor": total,
         "captured_minor": 0,
         "refunded_minor": 0,
+        "shipping_refunded_minor": 0,
         "pricing": _pricing(prepared),
         "offer_reference": offer.reference if offer else None,
         "deposit_minor": offer.deposit_minor if offer else None,

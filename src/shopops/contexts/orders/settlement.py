@@ -44,6 +44,7 @@ _CHECKED_COLUMNS = (  # what _check_order reads of an order
     Order.deposit_minor,
     Order.captured_minor,
     Order.refunded_minor,
+    Order.shipping_refunded_minor,
     Order.forfeited_minor,
 )
 
@@ -275,11 +276,11 @@ def _check_order(
             expected_minor=order.refunded_minor,
             actual_minor=refunded,
         )
-    if line_refunds != order.refunded_minor:
+    if line_refunds + order.shipping_refunded_minor != order.refunded_minor:
         add(
             "line_refunds_differ_from_order",
-            "the lines' refunded amounts do not add up to the order's",
-            expected_minor=order.refunded_minor,
+            "the lines' refunded amounts and the shipping given back do not add up to the order's",
+            expected_minor=order.refunded_minor - order.shipping_refunded_minor,
             actual_minor=line_refunds,
         )
     for payment in mine:

@@ -23,3 +23,4 @@ class RequestRefund:
     idempotency_key: str
     lines: list[dict[str, Any]] = field(default_factory=list)
     return_id: int | None = None
+    shipping_minor: int = 0  # of ``amount_minor``: the shipping fee given back

@@ -49,6 +49,7 @@ class RefundIssued(Event):
     currency: str
     reason: str
     lines: list[dict[str, Any]]
+    shipping_minor: int = 0  # of amount_minor: the shipping fee given back
 
 
 @dataclass(frozen=True)

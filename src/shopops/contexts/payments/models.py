@@ -115,6 +115,8 @@ class Refund(IdMixin, TimestampMixin, Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     lines: Mapped[list[dict[str, Any]]]  # [{"order_line_id": 1, "amount_minor": 500}, ...]
+    # The part of ``amount_minor`` that returns the shipping fee (amount = lines + this).
+    shipping_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=RefundStatus.REQUESTED)
     gateway_reference: Mapped[str | None] = mapped_column(String(100))

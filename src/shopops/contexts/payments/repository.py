@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shopops.contexts.payments.models import (
@@ -87,6 +87,16 @@ def pending_by_line(session: Session, order_id: int) -> dict[int, int]:
             line_id = int(part["order_line_id"])
             held[line_id] = held.get(line_id, 0) + int(part["amount_minor"])
     return held
+
+
+def pending_shipping(session: Session, order_id: int) -> int:
+    """The shipping fee held by the order's refunds still in ``requested``."""
+    held = session.scalar(
+        select(func.coalesce(func.sum(Refund.shipping_minor), 0)).where(
+            Refund.order_id == order_id, Refund.status == RefundStatus.REQUESTED
+        )
+    )
+    return int(held or 0)
 
 
 def stuck_refunds(session: Session, requested_before: datetime, limit: int) -> Sequence[Refund]:

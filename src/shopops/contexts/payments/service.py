@@ -232,6 +232,7 @@ def reserve_refund(uow: UnitOfWork, command: RequestRefund) -> Refund:
         amount_minor=amount,
         currency=payment.currency,
         lines=list(command.lines),
+        shipping_minor=command.shipping_minor,
         reason=command.reason,
         status=RefundStatus.REQUESTED,
         idempotency_key=command.idempotency_key,
@@ -245,7 +246,12 @@ def reserve_refund(uow: UnitOfWork, command: RequestRefund) -> Refund:
         "refund.requested",
         "refund",
         refund.id,
-        after={"payment_id": payment.id, "amount_minor": amount, "lines": refund.lines},
+        after={
+            "payment_id": payment.id,
+            "amount_minor": amount,
+            "lines": refund.lines,
+            "shipping_minor": refund.shipping_minor,
+        },
     )
     return refund
 
@@ -299,6 +305,7 @@ def settle_refund(uow: UnitOfWork, refund_id: int, result: GatewayResult) -> Ref
             refund.currency,
             refund.reason,
             refund.lines,
+            refund.shipping_minor,
         )
     else:
         event = RefundFailed(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 03:34:50.612117
+Create Date: 2026-11-22 06:43:41.811756
 """
 
 from __future__ import annotations
@@ -497,6 +497,7 @@ def upgrade() -> None:
     sa.Column('total_minor', sa.BigInteger(), nullable=False),
     sa.Column('captured_minor', sa.BigInteger(), nullable=False),
     sa.Column('refunded_minor', sa.BigInteger(), nullable=False),
+    sa.Column('shipping_refunded_minor', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('pricing', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('offer_reference', sa.String(length=40), nullable=True),
     sa.Column('deposit_minor', sa.BigInteger(), nullable=True),
@@ -999,6 +1000,7 @@ def upgrade() -> None:
     sa.Column('amount_minor', sa.BigInteger(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('lines', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('shipping_minor', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('gateway_reference', sa.String(length=100), nullable=True),
