@@ -151,22 +151,15 @@ class Container:
     def order_placer(self) -> GroupCommitter[orders.PlacementRequest, orders.PlacedOrder]:
         """Concurrent checkouts share transactions (see ``shopops.batching``)."""
         if self._order_placer is None:
-            self._order_placer = GroupCommitter(
-                self._place_batch, workers=self.settings.checkout_workers, name="order-placer"
-            )
+            self._order_placer = GroupCommitter(self._place_batch, name="order-placer")
         return self._order_placer
 
     def _place_batch(
         self, requests: Sequence[orders.PlacementRequest]
     ) -> list[orders.PlacedOrder | DomainError]:
-        try:  # stock rows locked at commit only (concurrent batches overlap) ...
-            with self.uow(Actor.system("checkout")) as uow:
-                results = orders.place_orders(uow, requests, lock_stock_late=True)
-                uow.commit()
-        except inventory.StockPlanOutdated:  # ... unless the stock moved: locked from the start
-            with self.uow(Actor.system("checkout")) as uow:
-                results = orders.place_orders(uow, requests)
-                uow.commit()
+        with self.uow(Actor.system("checkout")) as uow:
+            results = orders.place_orders(uow, requests)
+            uow.commit()
         return results
 
     def make_relay(self, worker_id: str | None = None) -> OutboxRelay:

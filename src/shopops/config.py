@@ -25,9 +25,6 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     database_echo: bool = False
     database_pool_size: int = Field(default=10, ge=1)
-    # Threads placing batched checkouts per process (``shopops.batching``): with the stock
-    # rows locked at commit only, a second one writes its batch while the first commits.
-    checkout_workers: int = Field(default=1, ge=1, le=8)
 
     secret_key: str = DEV_SECRET_KEY
     pii_key: str = DEV_PII_KEY

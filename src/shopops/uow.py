@@ -76,7 +76,6 @@ class UnitOfWork:
         self._audit_rows: list[dict[str, Any]] = []
         self._pending_rows: list[tuple[Table, Sequence[Mapping[str, Any]]]] = []
         self._flushed_events = 0
-        self._before_commit: list[Callable[[], None]] = []
         self._session: Session | None = None
         self.committed_events = 0
 
@@ -92,7 +91,6 @@ class UnitOfWork:
         self._audit_rows = []
         self._pending_rows = []
         self._flushed_events = 0
-        self._before_commit = []
         return self
 
     def __exit__(
@@ -107,7 +105,6 @@ class UnitOfWork:
         self._events = []
         self._audit_rows = []
         self._pending_rows = []
-        self._before_commit = []
         self.session.close()
         self._session = None
 
@@ -143,7 +140,6 @@ class UnitOfWork:
         # savepoint undoes those rows): keeping the old lists puts every item back.
         events, audit_rows, pending = self._events, self._audit_rows, self._pending_rows
         counts = len(events), len(audit_rows), self._flushed_events, len(pending)
-        checks = len(self._before_commit)
         nested = self.session.begin_nested()
         try:
             yield
@@ -152,7 +148,6 @@ class UnitOfWork:
             del events[counts[0] :], audit_rows[counts[1] :], pending[counts[3] :]
             self._events, self._audit_rows, self._flushed_events = events, audit_rows, counts[2]
             self._pending_rows = pending
-            del self._before_commit[checks:]
             raise
         nested.commit()
 
@@ -243,21 +238,8 @@ class UnitOfWork:
         write_tables(self.session, tables)
         self._flushed_events += count
 
-    def before_commit(self, step: Callable[[], None]) -> None:
-        """Run ``step`` in this transaction after its last flush, just before COMMIT.
-
-        For locks taken as late as possible: a hot row locked here is held through the
-        commit only, not through writing the rest of the transaction. A step that raises
-        aborts the commit; what it emits or audits is written with it."""
-        self._before_commit.append(step)
-
     def commit(self) -> None:
         self.flush()
-        steps, self._before_commit = self._before_commit, []
-        for step in steps:
-            step()
-        if steps:
-            self.flush()
         written, self._flushed_events = self._flushed_events, 0
         self.session.commit()
         self.committed_events += written
@@ -269,7 +251,6 @@ class UnitOfWork:
         self._audit_rows = []
         self._pending_rows = []
         self._flushed_events = 0
-        self._before_commit = []
         self.session.rollback()
 
 

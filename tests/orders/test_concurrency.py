@@ -19,18 +19,14 @@ BUYERS = 200
 UNITS = 50
 
 
-def _hot_store(make_container, **settings: object) -> Container:
+@pytest.fixture
+def hot_item(make_container) -> Container:
     # Inline draining would serialise buyers on the outbox; production drains in a worker.
-    container = make_container(outbox_inline=False, database_pool_size=40, **settings)
+    container = make_container(outbox_inline=False, database_pool_size=40)
     add_skus(container, {"HOT": 9900})
     add_warehouse(container, "SH1", stock={"HOT": 30})
     add_warehouse(container, "BJ1", region="CN-BJ", priority=20, stock={"HOT": 20})
     return container
-
-
-@pytest.fixture
-def hot_item(make_container) -> Container:
-    return _hot_store(make_container)
 
 
 def _assert_books_agree(container: Container, placed: int) -> None:
@@ -80,11 +76,7 @@ def test_one_transaction_per_order_never_oversells(hot_item: Container) -> None:
     _assert_books_agree(hot_item, UNITS)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_group_commit_never_oversells(make_container, workers: int) -> None:
-    """Batches lock the stock rows at commit; with two placing threads they overlap."""
-    hot_item = _hot_store(make_container, checkout_workers=workers)
-
+def test_group_commit_never_oversells(hot_item: Container) -> None:
     def buy() -> None:
         request = orders.PlacementRequest(guest_order(("HOT", 1)), SYSTEM)
         hot_item.order_placer.submit(request).result(timeout=60)

@@ -35,7 +35,6 @@ from shopops.contexts.inventory.repository import (
 from shopops.contexts.inventory.reservations import (
     BatchPlan,
     InsufficientStock,
-    StockPlanOutdated,
     apply_plans,
     consume,
     keep,
@@ -91,7 +90,6 @@ __all__ = [
     "StockMoved",
     "StockMovement",
     "StockOut",
-    "StockPlanOutdated",
     "StockThreshold",
     "StockTransfer",
     "TransferStock",

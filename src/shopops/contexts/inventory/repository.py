@@ -60,20 +60,29 @@ def existing_skus(session: Session, skus: Iterable[str]) -> set[str]:
     return set(session.scalars(select(_variants.c.sku).where(_variants.c.sku.in_(wanted))))
 
 
-def stock_for_skus(
-    session: Session, skus: Iterable[str], *, lock: bool = False
-) -> list[tuple[StockLevel, Warehouse]]:
-    """Stock rows of the SKUs in active warehouses in (sku, warehouse) order, with
-    ``lock`` locked in that order (else for planning only)."""
+def stock_for_skus(session: Session, skus: Iterable[str]) -> list[tuple[StockLevel, Warehouse]]:
+    """Stock of the SKUs in active warehouses (no lock: used for planning)."""
     stmt = (
         select(StockLevel, Warehouse)
         .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
         .where(StockLevel.sku.in_(sorted(set(skus))), Warehouse.is_active.is_(True))
         .order_by(StockLevel.sku, StockLevel.warehouse_id)
+    )
+    return [(level, warehouse) for level, warehouse in session.execute(stmt)]
+
+
+def lock_stock_for_skus(
+    session: Session, skus: Iterable[str]
+) -> list[tuple[StockLevel, Warehouse]]:
+    """Stock rows of the SKUs in active warehouses, locked in (sku, warehouse) order."""
+    stmt = (
+        select(StockLevel, Warehouse)
+        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .where(StockLevel.sku.in_(sorted(set(skus))), Warehouse.is_active.is_(True))
+        .order_by(StockLevel.sku, StockLevel.warehouse_id)
+        .with_for_update(of=StockLevel)
         .execution_options(populate_existing=True)
     )
-    if lock:
-        stmt = stmt.with_for_update(of=StockLevel)
     return [(level, warehouse) for level, warehouse in session.execute(stmt)]
 
 

@@ -124,40 +124,28 @@ def reserve(uow: UnitOfWork, command: ReserveStock) -> list[Reservation]:
     return reservations
 
 
-class StockPlanOutdated(Exception):
-    """Stock read without a lock changed before the batch committed: plan it again with
-    the rows locked (``plan_many(lock=True)``). Raised before anything is committed."""
-
-
 @dataclass(frozen=True)
 class BatchPlan:
-    """Where each order of a batch would take its stock.
+    """Where each order of a batch would take its stock, against rows locked for the batch.
 
-    Planned against rows locked for the batch, or (``locked`` False) against a plain read
-    that ``apply_plans`` confirms under the locks just before COMMIT. Nothing is written
-    until ``apply_plans``; an order dropped in between (its promotions or points could not
-    be redeemed) leaves no trace, and the orders planned after it stay valid (they were
-    planned with less stock than is now left)."""
+    Nothing is written until ``apply_plans``; an order dropped in between (its promotions
+    or points could not be redeemed) leaves no trace, and the orders planned after it
+    stay valid (they were planned with less stock than is now left)."""
 
     skus: tuple[str, ...]
     available_before: dict[str, int]  # per SKU, summed over warehouses, before the batch
     outcomes: list[tuple[PlannedReservation, ...] | InsufficientStock]
     commands: list[ReserveStock]
-    locked: bool = True
-
-    @property
-    def refusals(self) -> int:
-        return sum(isinstance(o, InsufficientStock) for o in self.outcomes)
 
 
-def plan_many(uow: UnitOfWork, commands: Sequence[ReserveStock], *, lock: bool = True) -> BatchPlan:
-    """Plan the orders one after another in arrival order against every involved stock
-    row, locked once in (sku, warehouse) order unless ``lock`` is False. Writes nothing.
+def plan_many(uow: UnitOfWork, commands: Sequence[ReserveStock]) -> BatchPlan:
+    """Lock every involved stock row once, in (sku, warehouse) order, and plan the orders
+    one after another in arrival order against the locked numbers. Writes nothing.
     Commands must already be validated (``validate_lines``, ``require_skus``)."""
     skus = sorted({sku for command in commands for sku in command.lines})
     available: dict[str, dict[int, int]] = {sku: {} for sku in skus}
     meta: dict[int, tuple[str, int]] = {}
-    for level, warehouse in repository.stock_for_skus(uow.session, skus, lock=lock):
+    for level, warehouse in repository.lock_stock_for_skus(uow.session, skus):
         available[level.sku][warehouse.id] = level.on_hand - level.reserved
         meta[warehouse.id] = (warehouse.region, warehouse.priority)
     before = {sku: sum(per_warehouse.values()) for sku, per_warehouse in available.items()}
@@ -179,7 +167,7 @@ def plan_many(uow: UnitOfWork, commands: Sequence[ReserveStock], *, lock: bool =
         for line in plan.lines:
             available[line.sku][line.warehouse_id] -= line.quantity
         outcomes.append(plan.lines)
-    return BatchPlan(tuple(skus), before, outcomes, list(commands), locked=lock)
+    return BatchPlan(tuple(skus), before, outcomes, list(commands))
 
 
 def apply_plans(uow: UnitOfWork, batch: BatchPlan, keep: Sequence[int]) -> list[dict[str, object]]:
@@ -187,11 +175,8 @@ def apply_plans(uow: UnitOfWork, batch: BatchPlan, keep: Sequence[int]) -> list[
     stock row for all of them, the reservation rows in bulk, then the stock alerts.
 
     The reservation rows are written by the unit of work's next flush (with the rest of
-    the batch's rows, in one round trip); they are returned in insertion order. A plan
-    made without locks is confirmed at commit (``uow.before_commit``): the stock rows are
-    locked then, after every other row is written, so the lock is held through the
-    COMMIT only and concurrent batches overlap; ``StockPlanOutdated`` if it no longer
-    fits."""
+    the batch's rows, in one round trip while the stock rows are locked); they are
+    returned in insertion order."""
     increments: dict[tuple[str, int], int] = defaultdict(int)
     rows: list[dict[str, object]] = []
     now = uow.now()
@@ -218,45 +203,18 @@ def apply_plans(uow: UnitOfWork, batch: BatchPlan, keep: Sequence[int]) -> list[
                     "created_at": now,
                 }
             )
-    uow.insert_later(Reservation.__table__, rows)  # type: ignore[arg-type]
-    if batch.locked:
-        _reserve(uow, batch.skus, batch.available_before, increments)
-    elif increments:
-        uow.before_commit(lambda: _reserve_late(uow, batch.skus, increments))
-    return rows
-
-
-def _reserve(
-    uow: UnitOfWork,
-    skus: Sequence[str],
-    available_before: Mapping[str, int],
-    increments: Mapping[tuple[str, int], int],
-) -> None:
-    """The UPDATEs of a batch whose stock rows are locked, then its stock alerts."""
     for (sku, warehouse_id), quantity in sorted(increments.items()):
         if repository.try_reserve(uow.session, sku, warehouse_id, quantity) is None:
             # Impossible while we hold the row locks; refuse loudly rather than oversell.
             raise InsufficientStock({sku: quantity})
+    uow.insert_later(Reservation.__table__, rows)  # type: ignore[arg-type]
     taken: dict[str, int] = defaultdict(int)
     for (sku, _), quantity in increments.items():
         taken[sku] += quantity
-    for sku in skus:
-        before = available_before[sku]
+    for sku in batch.skus:
+        before = batch.available_before[sku]
         check_alerts(uow, sku, before, before - taken[sku])
-
-
-def _reserve_late(
-    uow: UnitOfWork, skus: Sequence[str], increments: Mapping[tuple[str, int], int]
-) -> None:
-    """Lock the batch's stock rows now, check the plan still fits, reserve."""
-    available: dict[tuple[str, int], int] = {}
-    before: dict[str, int] = defaultdict(int)
-    for level, warehouse in repository.stock_for_skus(uow.session, skus, lock=True):
-        available[(level.sku, warehouse.id)] = level.on_hand - level.reserved
-        before[level.sku] += level.on_hand - level.reserved
-    if any(available.get(key, 0) < quantity for key, quantity in increments.items()):
-        raise StockPlanOutdated
-    _reserve(uow, skus, before, increments)
+    return rows
 
 
 def reserve_many(

@@ -777,7 +777,7 @@ class PlacementRequest:
 
 
 def place_orders(
-    uow: UnitOfWork, requests: Sequence[PlacementRequest], *, lock_stock_late: bool = False
+    uow: UnitOfWork, requests: Sequence[PlacementRequest]
 ) -> list[PlacedOrder | DomainError]:
     """Place many orders in one transaction: one lock and one UPDATE per stock row.
 
@@ -785,13 +785,6 @@ def place_orders(
     stock, promotion limits); the successful ones commit together when the caller
     commits. Audit rows, events and timeline entries carry each request's own actor
     and request id. Rows are written in bulk: this is the checkout hot path.
-
-    ``lock_stock_late`` plans stock on a plain read and locks the stock rows at commit,
-    after every other row is written (``inventory.apply_plans``): concurrent batches of
-    a hot SKU then overlap. The commit raises ``inventory.StockPlanOutdated`` if the
-    stock moved meanwhile, and so does this call if the plain read would refuse an
-    order for stock: refusals are only ever decided on locked rows. Either way the
-    caller places the batch again without the option.
     """
     skus = {line.sku for request in requests for line in request.command.lines}
     snapshots = repository.snapshot_skus(uow.session, skus)
@@ -818,11 +811,7 @@ def place_orders(
             (OrderEvent.__table__, len(ready)),  # type: ignore[list-item]
         ],
     )
-    plans = inventory.plan_many(
-        uow, [_reserve_command(uow, p) for _, p in ready], lock=not lock_stock_late
-    )
-    if lock_stock_late and plans.refusals:
-        raise inventory.StockPlanOutdated
+    plans = inventory.plan_many(uow, [_reserve_command(uow, p) for _, p in ready])
     results: list[PlacedOrder | DomainError] = [
         o if isinstance(o, DomainError) else DomainError("internal", "not placed") for o in outcomes
     ]  # placeholders for the prepared ones are overwritten below
