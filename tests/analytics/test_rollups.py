@@ -382,3 +382,13 @@ def test_windows_that_do_not_start_at_local_midnight_read_the_raw_tables() -> No
     assert skipped.local_days() is None
     regular = Period(datetime(2018, 11, 5), datetime(2018, 11, 7), "America/Sao_Paulo", "day")
     assert regular.local_days() == (17840, 17842)
+
+
+@pytest.mark.parametrize("fact", sorted(rollups.plans()))
+def test_a_fact_compiled_once_serves_every_currency_and_orders_table(fact: str) -> None:
+    """The compiled template with its placeholders filled in is exactly what compiling the
+    fact for that currency and table gives."""
+    for currency, orders in (("USD", "orders"), ("JPY", rollups.SCOPE)):
+        assert rollups._fact_sql(fact, currency, orders) == rollups._compiled_fact(
+            fact, currency, orders
+        )
