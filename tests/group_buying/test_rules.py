@@ -116,7 +116,7 @@ def test_success_rate_is_a_share_that_moves_with_the_outcomes(succeeded: int, fa
         return
     assert rate is not None
     assert 0 <= rate <= 1
-    assert abs(rate - succeeded / (succeeded + failed)) <= 5e-7
+    assert abs(rate - succeeded / (succeeded + failed)) <= 5e-7 + 1e-12  # a tie rounds 5e-7 off
     if failed == 0:
         assert rate == 1
     if succeeded == 0:

@@ -125,7 +125,7 @@ def test_a_conversion_rate_is_a_share_between_0_and_1(whole: int, data: st.DataO
     rate = rules.rate(part, whole)
     assert rate is not None
     assert 0 <= rate <= 1
-    assert abs(rate - part / whole) <= 5e-7  # rounded to 6 places
+    assert abs(rate - part / whole) <= 5e-7 + 1e-12  # rounded to 6 places (a tie is 5e-7 off)
     if part < whole:
         more = rules.rate(part + 1, whole)
         assert more is not None
