@@ -13,9 +13,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -27,6 +28,7 @@ from shopops.auth.permissions import Permission, Role, permissions_for
 from shopops.auth.principal import actor_for_user
 from shopops.bootstrap import Container, build, metadata
 from shopops.config import Settings
+from shopops.console.site import create_site
 from shopops.contexts import access
 from shopops.kernel.events import Actor
 from shopops.relay import HandlerRegistry
@@ -56,10 +58,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres_only: needs PostgreSQL")
+    config.addinivalue_line(
+        "markers", "sqlite_only: runs in the SQLite pass only (the browser tests, tests/e2e)"
+    )
+
+
+# Long tests that would otherwise be collected near the end, started first instead: xdist
+# hands out tests in collection order, and the worker-kill test (10-20 s) collected last kept
+# one worker busy while the other had run out of work. The other long ones (analytics,
+# the stateful model, the demo) are collected early already. Order only: every test runs.
+RUN_FIRST = (
+    "tests/webhooks/test_worker_kill.py",
+    "tests/outbox/test_two_workers.py",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long tests first; which tests run in which pass (see docs/postgresql.md).
+
+    The SQLite pass skips ``postgres_only``. The PostgreSQL pass skips what cannot behave
+    differently there: tests that never reach the test database (pure rules, properties,
+    parsers: no ``db_kind`` among their fixtures, which every database fixture depends on),
+    and the browser tests (``sqlite_only``: what they add over the console and API tests,
+    which run on both, is the browser, not the database).
+    """
+    items.sort(key=lambda item: not item.nodeid.startswith(RUN_FIRST))  # stable
     if config.getoption("--db") == "postgresql":
+        browser = pytest.mark.skip(
+            reason="browser test: runs in the SQLite pass only (see docs/postgresql.md)"
+        )
+        no_database = pytest.mark.skip(
+            reason="uses no database: runs in the SQLite pass only (see docs/postgresql.md)"
+        )
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(browser)
+            elif "db_kind" not in getattr(item, "fixturenames", ()):
+                item.add_marker(no_database)
         return
     skip = pytest.mark.skip(reason="PostgreSQL-only; run with --db postgresql")
     for item in items:
@@ -207,9 +242,80 @@ def make_staff(container: Container) -> StaffFactory:
     return factory
 
 
+# --- Applications lent to tests ---------------------------------------------------------
+#
+# Building the application is the dearest step of most API and console tests (FastAPI
+# analyses every route's dependencies on each include_router: 0.3-1 s for the API, more for
+# the console). The application holds no state of its own: everything it serves comes from
+# ``app.state.container``. So each test process builds them as needed and lends them out,
+# one client at a time, pointed at the borrowing test's container. An application comes
+# back only as it was built (same routes, middleware, handlers, state); one a test changed
+# (an extra route, an override) is dropped, never lent again.
+
+
+_APP_BUILDERS: dict[str, Callable[[Container], FastAPI]] = {
+    "api": create_app,  # the REST API
+    "site": create_site,  # the API and the console
+}
+
+
+def _shape(app: FastAPI) -> tuple[Any, ...]:
+    return (
+        tuple(id(route) for route in app.router.routes),
+        tuple(id(middleware) for middleware in app.user_middleware),
+        tuple(app.exception_handlers.items()),
+        tuple(app.dependency_overrides.items()),
+        tuple(sorted(app.state._state)),
+    )
+
+
+class AppPool:
+    def __init__(self) -> None:
+        self._free: dict[str, list[FastAPI]] = {kind: [] for kind in _APP_BUILDERS}
+        self._shapes: dict[int, tuple[Any, ...]] = {}
+
+    def lend(self, kind: str, container: Container) -> FastAPI:
+        free = self._free[kind]
+        if free:
+            app = free.pop()
+        else:
+            app = _APP_BUILDERS[kind](container)
+            self._shapes[id(app)] = _shape(app)
+        app.state.container = container
+        return app
+
+    def give_back(self, kind: str, app: FastAPI) -> None:
+        app.openapi_schema = None  # built from the routes on demand; cheap to drop
+        if _shape(app) == self._shapes.get(id(app)):
+            self._free[kind].append(app)
+        else:
+            self._shapes.pop(id(app), None)
+
+
+_APP_POOL = AppPool()
+
+AppLender = Callable[[str, Container], FastAPI]
+
+
 @pytest.fixture
-def app_client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container)) as client:
+def lend_app() -> Iterator[AppLender]:
+    """``lend_app("api" | "site", container)``: an application serving ``container`` for this
+    test (given back when the test ends)."""
+    lent: list[tuple[str, FastAPI]] = []
+
+    def lend(kind: str, container: Container) -> FastAPI:
+        app = _APP_POOL.lend(kind, container)
+        lent.append((kind, app))
+        return app
+
+    yield lend
+    for kind, app in lent:
+        _APP_POOL.give_back(kind, app)
+
+
+@pytest.fixture
+def app_client(container: Container, lend_app: AppLender) -> Iterator[TestClient]:
+    with TestClient(lend_app("api", container)) as client:
         yield client
 
 
@@ -217,14 +323,16 @@ ClientFactory = Callable[[Role | str], TestClient]
 
 
 @pytest.fixture
-def client_as(container: Container, make_staff: StaffFactory) -> Iterator[ClientFactory]:
+def client_as(
+    container: Container, make_staff: StaffFactory, lend_app: AppLender
+) -> Iterator[ClientFactory]:
     """An API client authenticated with a token for a fresh user of the given role."""
     clients: list[TestClient] = []
 
     def factory(role: Role | str) -> TestClient:
         staff = make_staff(role)
         client = TestClient(
-            create_app(container), headers={"Authorization": f"Bearer {staff.token}"}
+            lend_app("api", container), headers={"Authorization": f"Bearer {staff.token}"}
         )
         client.__enter__()
         clients.append(client)
@@ -294,7 +402,7 @@ ClientOn = Callable[..., TestClient]
 
 
 @pytest.fixture
-def client_on() -> Iterator[ClientOn]:
+def client_on(lend_app: AppLender) -> Iterator[ClientOn]:
     """``client_on(container, token=None, raise_server_exceptions=True)``: an API client."""
     clients: list[TestClient] = []
 
@@ -303,7 +411,7 @@ def client_on() -> Iterator[ClientOn]:
     ) -> TestClient:
         headers = {"Authorization": f"Bearer {token}"} if token else None
         client = TestClient(
-            create_app(container),
+            lend_app("api", container),
             headers=headers,
             raise_server_exceptions=raise_server_exceptions,
         )

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from shopops.auth.models import ConsoleSession, User
 from shopops.auth.permissions import Role
 from shopops.bootstrap import Container
-from shopops.console.site import create_site
-from tests.conftest import TEST_PASSWORD, StaffFactory
+from tests.conftest import TEST_PASSWORD, AppLender, StaffFactory
 
 _CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
 
@@ -68,14 +67,16 @@ ConsoleFactory = Callable[..., ConsoleClient]
 
 
 @pytest.fixture
-def console_as(container: Container, make_staff: StaffFactory) -> Iterator[ConsoleFactory]:
+def console_as(
+    container: Container, make_staff: StaffFactory, lend_app: AppLender
+) -> Iterator[ConsoleFactory]:
     """``console_as(role)``: a fresh staff member of ``role`` signed in to the console."""
     clients: list[TestClient] = []
 
     def factory(role: Role | str, *, raise_server_exceptions: bool = True) -> ConsoleClient:
         staff = make_staff(role)
         client = TestClient(
-            create_site(container),
+            lend_app("site", container),
             base_url="http://testserver",
             raise_server_exceptions=raise_server_exceptions,
         )

@@ -3,6 +3,10 @@
 The browser is the system's ``chromium`` (installed by ``scripts/test.sh``), launched
 by Playwright through ``executable_path``: nothing is downloaded. A missing browser
 fails these tests; it never skips them.
+
+They run in the SQLite pass of the suite only (marker ``sqlite_only``, added to every test
+in this directory): the console's database work is tested on both databases by
+tests/console and the API tests; here the browser is what is under test.
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ from sqlalchemy import select, text
 
 from shopops.analytics import engines as analytics_engines
 from shopops.bootstrap import Container, metadata
-from shopops.console.site import create_site
 from shopops.demo.generator import DemoSize, DemoSummary, seed_demo
+from tests.conftest import AppLender
 
 CHROMIUM = os.environ.get("SHOPOPS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,6 +44,14 @@ CHROMIUM_ARGS = [
     "--metrics-recording-only",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.hookimpl(tryfirst=True)  # before tests/conftest.py acts on the marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in item.path.resolve().parents:
+            item.add_marker(pytest.mark.sqlite_only)
 
 
 def _free_port() -> int:
@@ -133,7 +145,7 @@ def _analytics_store(container: Container, size: DemoSize) -> None:
 
 
 @pytest.fixture
-def site(container: Container) -> Iterator[LiveSite]:
+def site(container: Container, lend_app: AppLender) -> Iterator[LiveSite]:
     """A small demo store (staff of every role, catalog, stock, a month of orders) on loopback."""
     # Screenshots for the README want a store with history; the tests only need a small one.
     size = (
@@ -145,7 +157,7 @@ def site(container: Container) -> Iterator[LiveSite]:
     _analytics_store(container, size)
     port = _free_port()
     config = uvicorn.Config(
-        create_site(container), host="127.0.0.1", port=port, log_config=None, access_log=False
+        lend_app("site", container), host="127.0.0.1", port=port, log_config=None, access_log=False
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
