@@ -1,13 +1,11 @@
 """What the presale and group-buy commands share: an offer's performance as one table.
 
 The figures come from the context's frozen dataclass, in its field order, with the same
-names as the API: a count as it is, an amount (``x_minor``) as a decimal string named
-``x``, or ``x_amount`` when ``x`` is also a count; rates follow.
+names as the API (``kernel.figures.named_figures``); rates follow.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -15,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from shopops.cli.context import OutputFormat, emit_rows
-from shopops.kernel.money import to_major
+from shopops.kernel.figures import named_figures
 
 Figure = tuple[str, object]
 HEADERS = ["figure", "value"]
@@ -52,21 +50,7 @@ def figures_of(
 ) -> list[Figure]:
     """``heading`` (the offer: id, name, status...), then every field of ``figures`` (a
     dataclass instance), then ``rates``."""
-    names = {field.name for field in dataclasses.fields(figures)}
-    rows = list(heading)
-    for field in dataclasses.fields(figures):
-        value = getattr(figures, field.name)
-        if field.name.endswith("_minor"):
-            name = field.name.removesuffix("_minor")
-            rows.append((f"{name}_amount" if name in names else name, _amount(value, currency)))
-        else:
-            rows.append((field.name, value))
-    rows.extend(rates.items())
-    return rows
-
-
-def _amount(minor: int, currency: str) -> str:
-    return str(to_major(minor, currency))
+    return [*heading, *named_figures(figures, currency).items(), *rates.items()]
 
 
 def emit_figures(figures: Sequence[Figure], fmt: OutputFormat, title: str) -> None:

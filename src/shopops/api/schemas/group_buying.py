@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shopops.api.pagination import Page
 from shopops.api.schemas.orders import ShippingAddressCreate, amount
 from shopops.contexts import group_buying, orders
+from shopops.kernel.figures import named_figures
 
 _OFFER_EXAMPLE: dict[str, Any] = {
     "name": "Tea for three",
@@ -272,19 +273,6 @@ class GroupBuyPerformanceRead(BaseModel):
             status=offer.status,
             currency=currency,
             as_of=report.as_of,
-            groups_opened=f.groups_opened,
-            groups_succeeded=f.groups_succeeded,
-            groups_failed=f.groups_failed,
-            groups_open=f.groups_open,
             success_rate=f.success_rate,
-            members_joined=f.members_joined,
-            members_left=f.members_left,
-            orders_paid=f.orders_paid,
-            orders_cancelled=f.orders_cancelled,
-            orders_refunded=f.orders_refunded,
-            orders_refunded_amount=amount(f.orders_refunded_minor, currency),
-            orders_succeeded=f.orders_succeeded,
-            units_succeeded=f.units_succeeded,
-            discount=amount(f.discount_minor, currency),
-            gmv=amount(f.gmv_minor, currency),
+            **named_figures(f, currency),
         )

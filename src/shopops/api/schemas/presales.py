@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shopops.api.pagination import Page
 from shopops.api.schemas.orders import GuestContactCreate, ShippingAddressCreate, amount
 from shopops.contexts import orders, presales
+from shopops.kernel.figures import named_figures
 
 _PRESALE_EXAMPLE: dict[str, Any] = {
     "name": "Autumn boots presale",
@@ -277,19 +278,6 @@ class PresalePerformanceRead(BaseModel):
             status=offer.status,
             currency=currency,
             as_of=report.as_of,
-            orders_placed=f.orders_placed,
-            awaiting_deposit=f.awaiting_deposit,
-            cancelled_before_deposit=f.cancelled_before_deposit,
-            deposits_paid=f.deposits_paid,
-            deposits_paid_amount=amount(f.deposits_paid_minor, currency),
-            balances_paid=f.balances_paid,
-            balances_paid_amount=amount(f.balances_paid_minor, currency),
             conversion_rate=f.conversion_rate,
-            open=f.open,
-            balance_overdue=f.balance_overdue,
-            forfeited=f.forfeited,
-            forfeited_amount=amount(f.forfeited_minor, currency),
-            cancelled_after_deposit=f.cancelled_after_deposit,
-            discount=amount(f.discount_minor, currency),
-            gmv=amount(f.gmv_minor, currency),
+            **named_figures(f, currency),
         )
